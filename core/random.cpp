@@ -1,0 +1,117 @@
+#include "core/random.hpp"
+
+#include <cmath>
+#include <numbers>
+#include <sstream>
+
+#include "core/error.hpp"
+
+namespace tapegrad {
+
+Generator::Generator(std::uint64_t seed) : engine_(seed) {}
+
+void Generator::seed(std::uint64_t seed) {
+  engine_.seed(seed);
+  has_spare_normal_ = false;
+  spare_normal_ = 0.0;
+}
+
+double Generator::uniform() {
+  // The top 53 bits fill a double's mantissa exactly.
+  return static_cast<double>(engine_() >> 11) * 0x1.0p-53;
+}
+
+double Generator::uniform(double low, double high) {
+  if (!(low <= high)) {
+    throw ValueError("Generator::uniform: low must not exceed high, got low=" +
+                     std::to_string(low) + ", high=" + std::to_string(high));
+  }
+  return low + (high - low) * uniform();
+}
+
+double Generator::normal(double mean, double stddev) {
+  if (!(stddev >= 0.0)) {
+    throw ValueError("Generator::normal: stddev must be >= 0, got " + std::to_string(stddev));
+  }
+  if (has_spare_normal_) {
+    has_spare_normal_ = false;
+    return mean + stddev * spare_normal_;
+  }
+
+  // 1 - uniform() lies in (0, 1], so the logarithm stays finite.
+  const double radius = std::sqrt(-2.0 * std::log(1.0 - uniform()));
+  const double angle = 2.0 * std::numbers::pi * uniform();
+  spare_normal_ = radius * std::sin(angle);
+  has_spare_normal_ = true;
+  return mean + stddev * radius * std::cos(angle);
+}
+
+std::uint64_t Generator::below(std::uint64_t bound) {
+  if (bound == 0) throw ValueError("Generator::below: bound must be > 0, got 0");
+
+  // Reject the top partial range so that every value is equally likely.
+  const std::uint64_t limit = std::numeric_limits<std::uint64_t>::max() -
+                              std::numeric_limits<std::uint64_t>::max() % bound;
+  std::uint64_t draw = engine_();
+  while (draw >= limit) draw = engine_();
+  return draw % bound;
+}
+
+std::vector<std::size_t> Generator::permutation(std::size_t count) {
+  std::vector<std::size_t> order(count);
+  for (std::size_t i = 0; i < count; ++i) order[i] = i;
+  for (std::size_t i = count; i > 1; --i) {
+    const std::size_t j = static_cast<std::size_t>(below(i));
+    std::swap(order[i - 1], order[j]);
+  }
+  return order;
+}
+
+template <class T>
+Tensor<T> Generator::uniform_tensor(const std::vector<std::size_t>& shape, T low, T high) {
+  Tensor<T> out = Tensor<T>::from_shape(shape);
+  for (auto& value : out) value = static_cast<T>(uniform(low, high));
+  return out;
+}
+
+template <class T>
+Tensor<T> Generator::normal_tensor(const std::vector<std::size_t>& shape, T mean, T stddev) {
+  Tensor<T> out = Tensor<T>::from_shape(shape);
+  for (auto& value : out) value = static_cast<T>(normal(mean, stddev));
+  return out;
+}
+
+std::string Generator::state() const {
+  std::ostringstream out;
+  out << engine_ << ' ' << has_spare_normal_ << ' ' << std::hexfloat << spare_normal_;
+  return out.str();
+}
+
+void Generator::set_state(const std::string& state) {
+  std::istringstream in(state);
+  std::mt19937_64 engine;
+  bool has_spare = false;
+  std::string spare_text;
+  in >> engine >> has_spare >> spare_text;
+  if (in.fail()) {
+    throw ValueError("Generator::set_state: the text is not a generator state (" +
+                     std::to_string(state.size()) + " characters); pass a string from state()");
+  }
+  engine_ = engine;
+  has_spare_normal_ = has_spare;
+  spare_normal_ = std::strtod(spare_text.c_str(), nullptr);
+}
+
+Generator& default_generator() {
+  static Generator generator(0);
+  return generator;
+}
+
+void manual_seed(std::uint64_t seed) { default_generator().seed(seed); }
+
+template Tensor<float> Generator::uniform_tensor(const std::vector<std::size_t>&, float, float);
+template Tensor<double> Generator::uniform_tensor(const std::vector<std::size_t>&, double, double);
+template Tensor<float> Generator::normal_tensor(const std::vector<std::size_t>&, float, float);
+template Tensor<double> Generator::normal_tensor(const std::vector<std::size_t>&, double, double);
+
+}  // namespace tapegrad
