@@ -1,0 +1,131 @@
+#include "autograd/node.hpp"
+
+#include <atomic>
+#include <cmath>
+
+#include "autograd/tape.hpp"
+
+namespace tapegrad {
+namespace {
+
+std::uint64_t next_sequence() {
+  static std::atomic<std::uint64_t> counter{0};
+  return ++counter;
+}
+
+}  // namespace
+
+NodeBase::NodeBase() : sequence_(next_sequence()) {}
+
+template <class T>
+void check_anomaly(const char* op, const char* stage, const Tensor<T>& result,
+                   const std::vector<Variable<T>>& inputs) {
+  for (std::size_t i = 0; i < result.size(); ++i) {
+    const T value = result.data()[i];
+    if (std::isfinite(value)) continue;
+
+    std::string input_shapes;
+    for (const Variable<T>& input : inputs) {
+      if (!input_shapes.empty()) input_shapes += ", ";
+      input_shapes += format_shape(input.shape());
+    }
+    throw AnomalyError(std::string("anomaly detected: the ") + stage + " of op '" + op +
+                       "' produced " + (std::isnan(value) ? "NaN" : "inf") + " at flat index " +
+                       std::to_string(i) + " of a result shaped " + format_shape(result.shape()) +
+                       "; its inputs are " + input_shapes);
+  }
+}
+
+template <class T>
+const Tensor<T>& Node<T>::output_value() const {
+  const std::shared_ptr<VariableState<T>> output = output_.lock();
+  // The engine holds the output while it runs backward().
+  assert(output != nullptr);
+  return output->value;
+}
+
+template <class T>
+typename Node<T>::GradSlot Node<T>::grad_slot(std::size_t index) {
+  VariableState<T>& state = *inputs_[index].state();
+  const bool fresh = !state.has_grad;
+  if (fresh && state.grad.shape() != state.value.shape()) {
+    state.grad = Tensor<T>::from_shape(state.value.shape());
+  }
+  state.has_grad = true;
+  return {state.grad, fresh};
+}
+
+template <class T>
+void Node<T>::check_gradient_shape(std::size_t index, const std::string& gradient_shape) const {
+  throw ShapeError(std::string("backward of op '") + op() + "' produced a gradient shaped " +
+                   gradient_shape + " for input " + std::to_string(index) + ", which is shaped " +
+                   format_shape(inputs_[index].shape()) +
+                   "; the gradient must have its input's shape");
+}
+
+template <class T>
+void Node<T>::run_backward() {
+  const std::shared_ptr<VariableState<T>> output = output_.lock();
+  if (output == nullptr || !output->has_grad) return;
+
+  backward(output->grad);
+
+  if (is_anomaly_enabled()) {
+    for (const Variable<T>& input : inputs_) {
+      if (input.requires_grad() && input.has_grad()) {
+        check_anomaly(op(), "backward", input.state()->grad, inputs_);
+      }
+    }
+  }
+}
+
+template <class T>
+void Node<T>::release() {
+  // Keep what a printout shows of the inputs, which are about to be freed.
+  released_inputs_.clear();
+  for (const Variable<T>& input : inputs_) {
+    released_inputs_.push_back({input.id(), input.name(), format_shape(input.shape())});
+  }
+  inputs_.clear();
+  inputs_.shrink_to_fit();
+  clear_saved();
+  released_ = true;
+}
+
+template <class T>
+NodeSummary Node<T>::summary() const {
+  NodeSummary result;
+  result.sequence = sequence();
+  result.op = op();
+  result.released = released();
+  for (const Variable<T>& input : inputs_) {
+    result.input_ids.push_back(input.id());
+    result.input_names.push_back(input.name());
+    result.input_shapes.push_back(format_shape(input.shape()));
+  }
+  for (const ReleasedInput& input : released_inputs_) {
+    result.input_ids.push_back(input.id);
+    result.input_names.push_back(input.name);
+    result.input_shapes.push_back(input.shape);
+  }
+  if (const auto output = output_.lock()) {
+    result.output_id = output->id;
+    result.output_name = output->name;
+    result.output_shape = format_shape(output->value.shape());
+    if (output->has_grad) {
+      double squares = 0;
+      for (const T value : output->grad) squares += static_cast<double>(value) * value;
+      result.grad_norm = std::sqrt(squares);
+    }
+  }
+  return result;
+}
+
+template class Node<float>;
+template class Node<double>;
+template void check_anomaly(const char*, const char*, const Tensor<float>&,
+                            const std::vector<Variable<float>>&);
+template void check_anomaly(const char*, const char*, const Tensor<double>&,
+                            const std::vector<Variable<double>>&);
+
+}  // namespace tapegrad

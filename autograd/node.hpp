@@ -1,0 +1,208 @@
+// Nodes of the autograd graph: one per recorded op.
+//
+// A node stores its inputs and whatever its backward pass needs, and
+// implements backward(grad_output), which adds (+=) each input's share of the
+// gradient into that input. To write an op:
+//
+//   1. compute the result tensor;
+//   2. call record_op<YourNode>(result, {inputs...}, extra...), which records
+//      a node only when some input requires grad and grad mode is on;
+//   3. in YourNode::backward, call accumulate(i, gradient) for each input i.
+//
+// YourNode derives from Node<T> and names its op in a member
+// `static constexpr const char* kOp = "your_op";`. Its backward() may read input values (input_value(i)) and the op's own output
+// (output_value()), so most nodes need no saved copies.
+#pragma once
+
+#include <cstddef>
+#include <cstdint>
+#include <initializer_list>
+#include <memory>
+#include <optional>
+#include <string>
+#include <utility>
+#include <vector>
+
+#include "autograd/grad_mode.hpp"
+#include "autograd/variable.hpp"
+#include "core/error.hpp"
+#include "core/shape.hpp"
+#include "core/tensor.hpp"
+
+namespace tapegrad {
+
+// What a tape printout shows of one node.
+struct NodeSummary {
+  std::uint64_t sequence = 0;
+  std::string op;
+  std::vector<std::uint64_t> input_ids;
+  std::vector<std::string> input_names;
+  std::vector<std::string> input_shapes;
+  std::uint64_t output_id = 0;
+  std::string output_name;
+  std::string output_shape;
+  std::optional<double> grad_norm;  // of the output, once backward has reached it
+  bool released = false;
+};
+
+// The part of a node that does not depend on the element type, so that one
+// tape can list nodes of float and double graphs.
+class NodeBase {
+ public:
+  NodeBase();
+  virtual ~NodeBase() = default;
+  NodeBase(const NodeBase&) = delete;
+  NodeBase& operator=(const NodeBase&) = delete;
+
+  // The op's name, as the tape prints it: "matmul", "relu", ... record_op
+  // sets it from NodeType::kOp.
+  const char* op() const { return op_; }
+  void set_op(const char* op) { op_ = op; }
+
+  virtual NodeSummary summary() const = 0;
+
+  // Position in the order of recording. Every node is recorded after the
+  // nodes of its inputs, so decreasing sequence is a topological order.
+  std::uint64_t sequence() const { return sequence_; }
+
+  // Whether backward() has freed this node's inputs.
+  bool released() const { return released_; }
+
+ protected:
+  bool released_ = false;
+
+ private:
+  const char* op_ = "op";
+  std::uint64_t sequence_;
+};
+
+template <class T>
+class Node : public NodeBase {
+ public:
+  // Adds this op's contribution to each input's gradient, given
+  // grad_output = d(root) / d(output).
+  virtual void backward(const Tensor<T>& grad_output) = 0;
+
+  const std::vector<Variable<T>>& inputs() const { return inputs_; }
+
+  NodeSummary summary() const override;
+
+  // Called by the engine: runs backward() with the output's gradient, checks
+  // the result in anomaly mode. Does nothing if no gradient reached the output.
+  void run_backward();
+
+  // Frees the inputs and anything saved for backward (see clear_saved()).
+  void release();
+
+  // The engine's bookkeeping, not for op authors.
+  void set_inputs(std::vector<Variable<T>> inputs) { inputs_ = std::move(inputs); }
+  void set_output(const std::shared_ptr<VariableState<T>>& output) { output_ = output; }
+  std::vector<Variable<T>>& mutable_inputs() { return inputs_; }
+  std::uint64_t visit_mark = 0;
+
+ protected:
+  const Tensor<T>& input_value(std::size_t index) const { return inputs_[index].value(); }
+
+  // Whether input `index` takes a gradient; backward skips work for others.
+  bool needs_grad(std::size_t index) const { return inputs_[index].requires_grad(); }
+
+  // The op's result. Valid during backward(), when the engine holds it.
+  const Tensor<T>& output_value() const;
+
+  // Adds `gradient` to the gradient of input `index`, if it requires grad.
+  // The gradient must have the input's shape: a mismatch is a bug in the op,
+  // reported with both shapes.
+  template <class E>
+  void accumulate(std::size_t index, E&& gradient);
+
+  // The gradient buffer of input `index`, for ops that write into it directly
+  // (matmul's GEMM with beta). `fresh` says the buffer holds no gradient yet,
+  // so it must be overwritten (beta = 0) rather than added to (beta = 1).
+  struct GradSlot {
+    Tensor<T>& grad;
+    bool fresh;
+  };
+  GradSlot grad_slot(std::size_t index);
+
+  // Frees tensors saved for backward; nodes that save any override it.
+  virtual void clear_saved() {}
+
+ private:
+  void check_gradient_shape(std::size_t index, const std::string& gradient_shape) const;
+
+  // What summary() shows of the inputs after release() freed them.
+  struct ReleasedInput {
+    std::uint64_t id;
+    std::string name;
+    std::string shape;
+  };
+
+  std::vector<Variable<T>> inputs_;
+  std::vector<ReleasedInput> released_inputs_;
+  std::weak_ptr<VariableState<T>> output_;
+};
+
+// Returns true when an op on `inputs` records a node: grad mode is on and at
+// least one input requires grad.
+template <class T>
+bool should_record(std::initializer_list<Variable<T>> inputs) {
+  if (!is_grad_enabled()) return false;
+  for (const Variable<T>& input : inputs) {
+    if (input.requires_grad()) return true;
+  }
+  return false;
+}
+
+// Throws AnomalyError if anomaly mode is on and `result` holds NaN or inf.
+// `stage` is "forward" or "backward".
+template <class T>
+void check_anomaly(const char* op, const char* stage, const Tensor<T>& result,
+                   const std::vector<Variable<T>>& inputs);
+
+// Records the node of an op and returns the op's result: the last step of
+// every op. NodeType derives from Node<T> and is built from node_args. When
+// nothing is recorded (no input requires grad, or grad mode is off), the
+// result is a plain leaf and no node is built.
+template <class NodeType, class T, class... NodeArgs>
+Variable<T> record_op(Tensor<T> result, std::initializer_list<Variable<T>> inputs,
+                      NodeArgs&&... node_args);
+
+// ---------------------------------------------------------------------------
+// Template definitions.
+
+template <class T>
+template <class E>
+void Node<T>::accumulate(std::size_t index, E&& gradient) {
+  Variable<T>& input = inputs_[index];
+  if (!input.requires_grad()) return;
+
+  const auto& shape = input.value().shape();
+  if (gradient.dimension() != shape.size() ||
+      !std::equal(shape.begin(), shape.end(), gradient.shape().begin())) {
+    check_gradient_shape(index, format_shape(gradient.shape()));
+  }
+
+  VariableState<T>& state = *input.state();
+  if (state.has_grad) {
+    state.grad += gradient;
+  } else {
+    state.grad = std::forward<E>(gradient);
+    state.has_grad = true;
+  }
+}
+
+template <class NodeType, class T, class... NodeArgs>
+Variable<T> record_op(Tensor<T> result, std::initializer_list<Variable<T>> inputs,
+                      NodeArgs&&... node_args) {
+  if (is_anomaly_enabled()) {
+    check_anomaly(NodeType::kOp, "forward", result, std::vector<Variable<T>>(inputs));
+  }
+  if (!should_record(inputs)) return Variable<T>(std::move(result));
+
+  auto node = std::make_shared<NodeType>(std::forward<NodeArgs>(node_args)...);
+  node->set_op(NodeType::kOp);
+  node->set_inputs(std::vector<Variable<T>>(inputs));
+  return Variable<T>::from_node(std::move(result), std::move(node));
+}
+
+}  // namespace tapegrad
