@@ -76,8 +76,13 @@ void gemm(const Tensor<T>& a, Transpose transpose_a, const Tensor<T>& b, Transpo
   if (out.size() == 0) return;
 
   // An inner size of 0 makes the product a zero matrix: out = beta · out.
+  // beta = 0 must not read `out`, which may be uninitialised (as BLAS does).
   if (sizes.inner == 0) {
-    out *= beta;
+    if (beta == T(0)) {
+      out.fill(T(0));
+    } else {
+      out *= beta;
+    }
     return;
   }
 

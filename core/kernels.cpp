@@ -4,11 +4,13 @@
 // SIMD loops cover whole batches; a scalar loop finishes the tail.
 #include "core/kernels.hpp"
 
-// GCC 12 reports -Wmaybe-uninitialized inside its own AVX-512 intrinsic
-// headers once they are inlined here (GCC bug 105593, fixed in GCC 13). The
-// pragma must come before the include, because GCC applies it by position.
+// GCC 12 reports -Wmaybe-uninitialized and -Wuninitialized inside its own
+// AVX-512 intrinsic headers once they are inlined here (GCC bug 105593, fixed
+// in GCC 13). The pragmas must come before the include, because GCC applies
+// them by position.
 #if defined(__GNUC__) && !defined(__clang__)
 #pragma GCC diagnostic ignored "-Wmaybe-uninitialized"
+#pragma GCC diagnostic ignored "-Wuninitialized"
 #endif
 #include <xsimd/xsimd.hpp>
 

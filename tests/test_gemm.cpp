@@ -1,6 +1,7 @@
 // matmul and gemm against a naive triple loop, in every transpose combination.
 #include <doctest/doctest.h>
 
+#include <cmath>
 #include <string>
 
 #include "tapegrad.hpp"
@@ -96,6 +97,18 @@ TEST_CASE("gemm accumulates with beta") {
 
   const Tensor<double> expected = {{12, 24}, {36, 48}};
   CHECK(out == expected);
+}
+
+TEST_CASE("gemm with inner size 0 and beta 0 ignores the output's contents") {
+  const Tensor<double> a = xt::zeros<double>({2, 0});
+  const Tensor<double> b = xt::zeros<double>({0, 2});
+  Tensor<double> out = {{std::nan(""), 1.0}, {2.0, 3.0}};
+  gemm(a, Transpose::no, b, Transpose::no, 1.0, 0.0, out);
+  CHECK(xt::all(xt::equal(out, 0.0)));
+
+  Tensor<double> kept = {{1.0, 2.0}, {3.0, 4.0}};
+  gemm(a, Transpose::no, b, Transpose::no, 1.0, 2.0, kept);
+  CHECK(kept == Tensor<double>{{2.0, 4.0}, {6.0, 8.0}});
 }
 
 TEST_CASE("matmul shape errors name both shapes") {
