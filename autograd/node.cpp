@@ -13,6 +13,15 @@ std::uint64_t next_sequence() {
   return ++counter;
 }
 
+// The L2 norm of a variable's gradient, or nothing before backward reaches it.
+template <class T>
+std::optional<double> grad_norm(const VariableState<T>& state) {
+  if (!state.has_grad) return std::nullopt;
+  double squares = 0;
+  for (const T value : state.grad) squares += static_cast<double>(value) * value;
+  return std::sqrt(squares);
+}
+
 }  // namespace
 
 NodeBase::NodeBase() : sequence_(next_sequence()) {}
@@ -84,7 +93,8 @@ void Node<T>::release() {
   // Keep what a printout shows of the inputs, which are about to be freed.
   released_inputs_.clear();
   for (const Variable<T>& input : inputs_) {
-    released_inputs_.push_back({input.id(), input.name(), format_shape(input.shape())});
+    released_inputs_.push_back(
+        {input.id(), input.name(), format_shape(input.shape()), input.state()});
   }
   inputs_.clear();
   inputs_.shrink_to_fit();
@@ -102,21 +112,20 @@ NodeSummary Node<T>::summary() const {
     result.input_ids.push_back(input.id());
     result.input_names.push_back(input.name());
     result.input_shapes.push_back(format_shape(input.shape()));
+    result.input_grad_norms.push_back(grad_norm(*input.state()));
   }
   for (const ReleasedInput& input : released_inputs_) {
     result.input_ids.push_back(input.id);
     result.input_names.push_back(input.name);
     result.input_shapes.push_back(input.shape);
+    const auto state = input.state.lock();
+    result.input_grad_norms.push_back(state ? grad_norm(*state) : std::nullopt);
   }
   if (const auto output = output_.lock()) {
     result.output_id = output->id;
     result.output_name = output->name;
     result.output_shape = format_shape(output->value.shape());
-    if (output->has_grad) {
-      double squares = 0;
-      for (const T value : output->grad) squares += static_cast<double>(value) * value;
-      result.grad_norm = std::sqrt(squares);
-    }
+    result.grad_norm = grad_norm(*output);
   }
   return result;
 }

@@ -10,8 +10,11 @@
 //   3. in YourNode::backward, call accumulate(i, gradient) for each input i.
 //
 // YourNode derives from Node<T> and names its op in a member
-// `static constexpr const char* kOp = "your_op";`. Its backward() may read input values (input_value(i)) and the op's own output
-// (output_value()), so most nodes need no saved copies.
+// `static constexpr const char* kOp = "your_op";`. Its backward() may read
+// input values (input_value(i)) and the op's own output (output_value()), so
+// most nodes need no saved copies. An input that the forward pass broadcast
+// gets its gradient summed back with sum_to_shape (autograd/broadcast.hpp),
+// and gradcheck (autograd/gradcheck.hpp) tests the result.
 #pragma once
 
 #include <cstddef>
@@ -38,6 +41,7 @@ struct NodeSummary {
   std::vector<std::uint64_t> input_ids;
   std::vector<std::string> input_names;
   std::vector<std::string> input_shapes;
+  std::vector<std::optional<double>> input_grad_norms;  // once backward has reached each input
   std::uint64_t output_id = 0;
   std::string output_name;
   std::string output_shape;
@@ -131,10 +135,13 @@ class Node : public NodeBase {
   void check_gradient_shape(std::size_t index, const std::string& gradient_shape) const;
 
   // What summary() shows of the inputs after release() freed them.
+  // The state is held weakly, to show the gradient of an input, such as a
+  // parameter, that lives on.
   struct ReleasedInput {
     std::uint64_t id;
     std::string name;
     std::string shape;
+    std::weak_ptr<VariableState<T>> state;
   };
 
   std::vector<Variable<T>> inputs_;

@@ -29,6 +29,14 @@ std::string dot_escape(const std::string& text) {
   return escaped;
 }
 
+// The gradient line of a variable's DOT label; empty before backward.
+std::string grad_label(const std::optional<double>& grad_norm) {
+  if (!grad_norm) return "";
+  std::ostringstream label;
+  label << "\\n|grad| = " << std::setprecision(6) << *grad_norm;
+  return label.str();
+}
+
 }  // namespace
 
 Tape& Tape::current() { return *current_tape_pointer(); }
@@ -97,18 +105,16 @@ std::string Tape::to_dot() const {
   const std::vector<std::shared_ptr<NodeBase>> live = nodes();
   for (const auto& live_node : live) {
     const NodeSummary node = live_node->summary();
-    std::string grad;
-    if (node.grad_norm) {
-      std::ostringstream norm;
-      norm << std::setprecision(6) << *node.grad_norm;
-      grad = "\\n|grad| = " + norm.str();
-    }
-    emit_variable(node.output_id, node.output_name, node.output_shape, grad);
+    emit_variable(node.output_id, node.output_name, node.output_shape,
+                  grad_label(node.grad_norm));
   }
   for (const auto& live_node : live) {
     const NodeSummary node = live_node->summary();
+    // Inputs not emitted above are leaves, such as parameters, or results of
+    // nodes already freed.
     for (std::size_t i = 0; i < node.input_ids.size(); ++i) {
-      emit_variable(node.input_ids[i], node.input_names[i], node.input_shapes[i], "");
+      emit_variable(node.input_ids[i], node.input_names[i], node.input_shapes[i],
+                    grad_label(node.input_grad_norms[i]));
     }
     out << "  op" << node.sequence << " [shape=box, style=filled, fillcolor=lightgrey, label=\""
         << dot_escape(node.op) << "\"];\n";
