@@ -1,0 +1,131 @@
+// Softmax cross-entropy with dense targets, forward and backward.
+//
+// Legend: B batch size, C classes, x logits [B, C], t targets [B, C],
+// g grad_output, m_b = max_c x_bc, S_b = sum_c exp(x_bc - m_b).
+//
+//   row loss    = log(S_b) * sum_c t_bc - sum_c t_bc * (x_bc - m_b)
+//   loss        = mean_b(row loss)
+//   d loss / dx = g * (exp(x_bc - m_b) / S_b * sum_c t_bc - t_bc) / B
+#include "losses/softmax_cross_entropy.hpp"
+
+#include <cmath>
+#include <cstddef>
+
+#include "autograd/node.hpp"
+#include "core/kernels.hpp"
+
+namespace tapegrad {
+namespace {
+
+// Returns the loss of one row in double. Terms with target 0 are skipped,
+// because 0 * (-inf - m) would be NaN where the logit is -inf.
+template <class T>
+double row_loss(const T* logits, const T* targets, std::size_t num_classes) {
+  const MaxSumExp<T> stats = row_max_sum_exp(logits, num_classes);
+  const double max = stats.max;
+
+  double target_sum = 0;
+  double weighted_shifted_logits = 0;
+  for (std::size_t c = 0; c < num_classes; ++c) {
+    if (targets[c] == T(0)) continue;
+    target_sum += targets[c];
+    weighted_shifted_logits += targets[c] * (logits[c] - max);
+  }
+  return std::log(static_cast<double>(stats.sum_exp)) * target_sum - weighted_shifted_logits;
+}
+
+}  // namespace
+
+template <class T>
+T softmax_cross_entropy(const Tensor<T>& logits, const Tensor<T>& targets) {
+  const char* caller = "softmax_cross_entropy";
+  detail::check_logits_shape(logits, caller);
+  detail::check_same_shape(targets, "targets", logits, "logits", caller);
+  const std::size_t batch_size = logits.shape()[0];
+  const std::size_t num_classes = logits.shape()[1];
+
+  // Each row loss is divided by B before it is added, in double, so the mean
+  // stays finite even when the row losses are near the largest float.
+  double mean = 0;
+  for (std::size_t b = 0; b < batch_size; ++b) {
+    const T* logit_row = logits.data() + b * num_classes;
+    const T* target_row = targets.data() + b * num_classes;
+    detail::check_logits_row(logit_row, b, num_classes, caller);
+    detail::check_targets_row(target_row, b, num_classes, caller);
+
+    mean += row_loss(logit_row, target_row, num_classes) / static_cast<double>(batch_size);
+  }
+  return static_cast<T>(mean);
+}
+
+template <class T>
+Tensor<T> detail::softmax_cross_entropy_backward(T grad_output, const Tensor<T>& cached_logits,
+                                                 const Tensor<T>& targets) {
+  const char* caller = "softmax_cross_entropy_backward";
+  detail::check_logits_shape(cached_logits, caller);
+  detail::check_same_shape(targets, "targets", cached_logits, "logits", caller);
+  const std::size_t batch_size = cached_logits.shape()[0];
+  const std::size_t num_classes = cached_logits.shape()[1];
+
+  Tensor<T> grad_input = Tensor<T>::from_shape(cached_logits.shape());
+  const T scale = grad_output / static_cast<T>(batch_size);
+  for (std::size_t b = 0; b < batch_size; ++b) {
+    const T* logit_row = cached_logits.data() + b * num_classes;
+    const T* target_row = targets.data() + b * num_classes;
+    T* grad_row = grad_input.data() + b * num_classes;
+    detail::check_logits_row(logit_row, b, num_classes, caller);
+    detail::check_targets_row(target_row, b, num_classes, caller);
+
+    const MaxSumExp<T> stats = row_max_sum_exp(logit_row, num_classes);
+    T target_sum = 0;
+    for (std::size_t c = 0; c < num_classes; ++c) target_sum += target_row[c];
+
+    // One pass writes the gradient; the softmax is never stored. A -inf
+    // logit has exp(-inf) = 0, so with target 0 its gradient is exactly 0.
+    const T probs_scale = target_sum / stats.sum_exp;
+    for (std::size_t c = 0; c < num_classes; ++c) {
+      const T scaled_prob = std::exp(logit_row[c] - stats.max) * probs_scale;
+      grad_row[c] = scale * (scaled_prob - target_row[c]);
+    }
+  }
+  return grad_input;
+}
+
+template float softmax_cross_entropy(const Tensor<float>&, const Tensor<float>&);
+template double softmax_cross_entropy(const Tensor<double>&, const Tensor<double>&);
+template Tensor<float> detail::softmax_cross_entropy_backward(float, const Tensor<float>&,
+                                                              const Tensor<float>&);
+template Tensor<double> detail::softmax_cross_entropy_backward(double, const Tensor<double>&,
+                                                               const Tensor<double>&);
+
+namespace {
+
+// The node caches the targets. The logits are its input's value, which it
+// keeps alive, so backward sees them exactly as the forward did.
+template <class T>
+class SoftmaxCrossEntropyNode : public Node<T> {
+ public:
+  static constexpr const char* kOp = "softmax_cross_entropy";
+
+  explicit SoftmaxCrossEntropyNode(Tensor<T> targets) : targets_(std::move(targets)) {}
+
+  void backward(const Tensor<T>& grad_output) override {
+    this->accumulate(0, softmax_cross_entropy_backward(grad_output, this->input_value(0), targets_));
+  }
+
+ private:
+  Tensor<T> targets_;
+};
+
+}  // namespace
+
+template <class T>
+Variable<T> softmax_cross_entropy(const Variable<T>& logits, const Tensor<T>& targets) {
+  const T loss = softmax_cross_entropy(logits.value(), targets);
+  return record_op<SoftmaxCrossEntropyNode<T>>(Tensor<T>(loss), {logits}, targets);
+}
+
+template Variable<float> softmax_cross_entropy(const Variable<float>&, const Tensor<float>&);
+template Variable<double> softmax_cross_entropy(const Variable<double>&, const Tensor<double>&);
+
+}  // namespace tapegrad
