@@ -1,0 +1,80 @@
+#include "nn/optimizer.hpp"
+
+#include <cmath>
+#include <sstream>
+
+#include "core/error.hpp"
+#include "core/shape.hpp"
+
+namespace tapegrad {
+
+template <class T>
+void Optimizer<T>::check_hyperparameter(bool valid, const char* optimizer, const char* name,
+                                        double value, const char* valid_range) {
+  if (valid) return;
+  std::ostringstream message;
+  message << optimizer << ": " << name << " must be " << valid_range << ", got " << value;
+  throw ValueError(message.str());
+}
+
+template <class T>
+Optimizer<T>::Optimizer(std::vector<Variable<T>> parameters, double learning_rate)
+    : parameters_(std::move(parameters)), learning_rate_(learning_rate) {
+  check_hyperparameter(std::isfinite(learning_rate) && learning_rate >= 0.0, "Optimizer",
+                       "learning rate", learning_rate, "finite and >= 0");
+}
+
+template <class T>
+void Optimizer<T>::zero_grad() {
+  for (Variable<T>& parameter : parameters_) parameter.zero_grad();
+}
+
+template <class T>
+void Optimizer<T>::set_learning_rate(double learning_rate) {
+  check_hyperparameter(std::isfinite(learning_rate) && learning_rate >= 0.0, "Optimizer",
+                       "learning rate", learning_rate, "finite and >= 0");
+  learning_rate_ = learning_rate;
+}
+
+template <class T>
+std::vector<std::vector<std::optional<Tensor<T>>>> Optimizer<T>::match_state(
+    const std::vector<OptimizerStateTensor<T>>& tensors, const std::vector<std::string>& kinds,
+    const char* caller) const {
+  std::vector<std::vector<std::optional<Tensor<T>>>> slots(
+      kinds.size(), std::vector<std::optional<Tensor<T>>>(parameters_.size()));
+  std::string problems;
+  for (const OptimizerStateTensor<T>& tensor : tensors) {
+    // Split "exp_avg.12" into the kind "exp_avg" and the index 12.
+    const std::size_t dot = tensor.name.rfind('.');
+    const std::string kind = dot == std::string::npos ? tensor.name : tensor.name.substr(0, dot);
+    const std::string digits = dot == std::string::npos ? "" : tensor.name.substr(dot + 1);
+    std::size_t kind_index = kinds.size();
+    for (std::size_t k = 0; k < kinds.size(); ++k) {
+      if (kinds[k] == kind) kind_index = k;
+    }
+    const bool numeric = !digits.empty() && digits.size() < 10 &&
+                         digits.find_first_not_of("0123456789") == std::string::npos;
+    const std::size_t index = numeric ? std::stoul(digits) : parameters_.size();
+    if (kind_index == kinds.size() || index >= parameters_.size()) {
+      problems += "; unexpected state '" + tensor.name + "'";
+      continue;
+    }
+    if (tensor.value.shape() != parameters_[index].shape()) {
+      problems += "; '" + tensor.name + "' is " + format_shape(tensor.value.shape()) +
+                  " but parameter " + std::to_string(index) + " is " +
+                  format_shape(parameters_[index].shape());
+      continue;
+    }
+    slots[kind_index][index] = tensor.value;
+  }
+  if (!problems.empty()) {
+    throw ValueError(std::string(caller) + ": the state does not match the " +
+                     std::to_string(parameters_.size()) + " parameters" + problems);
+  }
+  return slots;
+}
+
+template class Optimizer<float>;
+template class Optimizer<double>;
+
+}  // namespace tapegrad

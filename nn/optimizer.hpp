@@ -1,0 +1,75 @@
+// Optimizer: the base of SGD, Adam and AdamW.
+//
+// An optimizer holds handles to the parameters it updates. The training loop
+// calls zero_grad(), runs forward and backward, then step(). step() skips
+// parameters that are frozen (requires_grad off) or have no gradient yet.
+#pragma once
+
+#include <cstddef>
+#include <optional>
+#include <string>
+#include <vector>
+
+#include "autograd/variable.hpp"
+#include "core/tensor.hpp"
+
+namespace tapegrad {
+
+// One named tensor of optimizer state, such as "exp_avg.3" (the first moment
+// of parameter 3), for checkpoints.
+template <class T>
+struct OptimizerStateTensor {
+  std::string name;
+  Tensor<T> value;
+};
+
+template <class T = float>
+class Optimizer {
+ public:
+  // Throws ValueError for a negative or non-finite learning rate.
+  Optimizer(std::vector<Variable<T>> parameters, double learning_rate);
+  virtual ~Optimizer() = default;
+
+  Optimizer(const Optimizer&) = delete;
+  Optimizer& operator=(const Optimizer&) = delete;
+
+  // Sets every parameter's gradient to zero, keeping its buffer.
+  void zero_grad();
+
+  // Updates every trainable parameter from its gradient.
+  virtual void step() = 0;
+
+  double learning_rate() const { return learning_rate_; }
+
+  // Used by learning-rate schedulers; throws like the constructor.
+  void set_learning_rate(double learning_rate);
+
+  const std::vector<Variable<T>>& parameters() const { return parameters_; }
+
+  // The number of step() calls so far.
+  std::size_t step_count() const { return step_count_; }
+
+  // The optimizer's state for checkpoints: its buffers as named tensors, and
+  // its step count and learning rate. load_state() checks names and shapes
+  // and throws ValueError listing every mismatch.
+  virtual std::vector<OptimizerStateTensor<T>> state_tensors() const = 0;
+  virtual void load_state(const std::vector<OptimizerStateTensor<T>>& tensors,
+                          std::size_t step_count, double learning_rate) = 0;
+
+ protected:
+  static void check_hyperparameter(bool valid, const char* optimizer, const char* name,
+                                   double value, const char* valid_range);
+
+  // Sorts state tensors named "<kind>.<parameter index>" into one slot per
+  // parameter for each kind, checking each shape against its parameter.
+  // Throws ValueError listing every unknown name and wrong shape.
+  std::vector<std::vector<std::optional<Tensor<T>>>> match_state(
+      const std::vector<OptimizerStateTensor<T>>& tensors, const std::vector<std::string>& kinds,
+      const char* caller) const;
+
+  std::vector<Variable<T>> parameters_;
+  double learning_rate_;
+  std::size_t step_count_ = 0;
+};
+
+}  // namespace tapegrad
