@@ -40,6 +40,7 @@ struct Options {
   std::string save_path;                      // write a training checkpoint here
   std::string load_path;                      // start from this checkpoint
   std::string metrics_path;                   // CSV of per-epoch numbers
+  std::size_t train_limit = 0;                // train on the first N images; 0 = all
 };
 
 constexpr std::size_t kImagePixels = kFashionMnistImageSize * kFashionMnistImageSize;
@@ -143,7 +144,8 @@ int run(const Options& options) {
 
   // 1. Data: uint8 images stay in memory; batches become float in [0, 1].
   const FashionMnist data = load_fashion_mnist(options.data_directory);
-  const std::size_t train_count = data.train_images.shape()[0];
+  std::size_t train_count = data.train_images.shape()[0];
+  if (options.train_limit > 0) train_count = std::min(train_count, options.train_limit);
 
   // 2. Model, optimizer and batch order, all from the seed.
   Generator init_generator(options.seed);
@@ -169,11 +171,13 @@ int run(const Options& options) {
     std::cout << "loaded " << options.load_path << '\n';
   }
 
-  // The learning rate follows half a cosine from --lr to 0 over the epochs of
+  // The learning rate follows half a cosine from --lr to 0 over the steps of
   // this run: large steps early, fine ones at the end. A resumed run starts
   // its own schedule from --lr, not from the checkpoint's final rate.
   optimizer->set_learning_rate(options.learning_rate);
-  CosineAnnealingLR<float> schedule(*optimizer, std::max(options.epochs, 1));
+  const std::size_t total_steps = std::max<std::size_t>(
+      1, static_cast<std::size_t>(options.epochs) * loader.batches_per_epoch());
+  CosineAnnealingLR<float> schedule(*optimizer, total_steps);
 
   // 3. Train: for each batch, zero_grad, forward, loss, backward, step.
   std::ostringstream metrics;
@@ -199,6 +203,7 @@ int run(const Options& options) {
       const Variable<float> loss = sparse_softmax_cross_entropy(logits, batch_labels);
       loss.backward();
       optimizer->step();
+      schedule.step();
 
       loss_sum += loss.value()() * indices.size();
       seen += indices.size();
@@ -208,7 +213,6 @@ int run(const Options& options) {
       }
       if (interactive && (++step % 20 == 0)) show_progress(seen, train_count, loss_sum / seen);
     }
-    schedule.step();
     const double seconds =
         std::chrono::duration<double>(std::chrono::steady_clock::now() - start).count();
     train_seconds += seconds;
@@ -251,8 +255,8 @@ Trains an MLP on Fashion-MNIST and prints per-epoch and final accuracy.
                       (default /usr/share/datasets/fashion-mnist)
   --epochs N          epochs to train in this run; 0 only evaluates (default 10)
   --batch-size N      images per step (default 64)
-  --lr X              starting learning rate, annealed to 0 over the run
-                      by a cosine schedule (default 0.001)
+  --lr X              starting learning rate, annealed to 0 over the steps
+                      of the run by a cosine schedule (default 0.001)
   --optimizer NAME    adam or sgd; sgd uses momentum 0.9 (default adam)
   --hidden LIST       hidden layer widths, comma-separated (default 256,128)
   --seed N            seed for weights and shuffling (default 1)
@@ -261,6 +265,8 @@ Trains an MLP on Fashion-MNIST and prints per-epoch and final accuracy.
   --load FILE         start from a checkpoint: with --epochs 0 evaluate it,
                       otherwise resume its training
   --metrics FILE      write per-epoch numbers as CSV
+  --train-limit N     train on the first N training images only, for quick
+                      checks (default 0: all 60,000)
   --help              print this text
 )";
 
@@ -325,6 +331,9 @@ std::optional<Options> parse_options(int argc, char** argv) {
       options.load_path = value;
     } else if (flag == "--metrics") {
       options.metrics_path = value;
+    } else if (flag == "--train-limit") {
+      valid = parse_count(value, UINT64_MAX, number);
+      options.train_limit = number;
     } else {
       std::cerr << "fashion_mnist: unknown flag " << flag << "\n\n";
       return std::nullopt;
