@@ -6,12 +6,20 @@
 //   row loss    = log(S_b) * sum_c t_bc - sum_c t_bc * (x_bc - m_b)
 //   loss        = mean_b(row loss)
 //   d loss / dx = g * (exp(x_bc - m_b) / S_b * sum_c t_bc - t_bc) / B
+//
+// The forms with options replace t_b by the weighted, smoothed row
+// q_bc = w_c * ((1 - eps) * t_bc + eps / C) and reduce as options.reduction
+// selects. losses/cross_entropy_options.hpp has the formulas.
 #include "losses/softmax_cross_entropy.hpp"
 
 #include <cmath>
 #include <cstddef>
+#include <string>
+#include <utility>
+#include <vector>
 
 #include "autograd/node.hpp"
+#include "core/error.hpp"
 #include "core/kernels.hpp"
 
 namespace tapegrad {
@@ -127,5 +135,123 @@ Variable<T> softmax_cross_entropy(const Variable<T>& logits, const Tensor<T>& ta
 
 template Variable<float> softmax_cross_entropy(const Variable<float>&, const Tensor<float>&);
 template Variable<double> softmax_cross_entropy(const Variable<double>&, const Tensor<double>&);
+
+// ---------------------------------------------------------------------------
+// With options: reduction, class weights and label smoothing.
+
+namespace {
+
+// Throws as check_cross_entropy_options does, and ValueError for a set
+// ignore_index, because a row of probabilities has no label to compare.
+void check_dense_options(const CrossEntropyOptions& options, std::size_t num_classes,
+                         const char* caller) {
+  if (options.ignore_index) {
+    throw ValueError(std::string(caller) + ": ignore_index is " +
+                     std::to_string(*options.ignore_index) +
+                     ", but it applies only to class labels; leave it unset for dense targets, "
+                     "or use sparse_softmax_cross_entropy");
+  }
+  detail::check_cross_entropy_options(options, num_classes, caller);
+}
+
+}  // namespace
+
+template <class T>
+Tensor<T> softmax_cross_entropy(const Tensor<T>& logits, const Tensor<T>& targets,
+                                const CrossEntropyOptions& options) {
+  const char* caller = "softmax_cross_entropy";
+  detail::check_logits_shape(logits, caller);
+  detail::check_same_shape(targets, "targets", logits, "logits", caller);
+  const std::size_t batch_size = logits.shape()[0];
+  const std::size_t num_classes = logits.shape()[1];
+  check_dense_options(options, num_classes, caller);
+
+  std::vector<double> q(num_classes);
+  std::vector<double> losses(batch_size);
+  for (std::size_t b = 0; b < batch_size; ++b) {
+    const T* logit_row = logits.data() + b * num_classes;
+    const T* target_row = targets.data() + b * num_classes;
+    detail::check_logits_row(logit_row, b, num_classes, caller);
+    detail::check_targets_row(target_row, b, num_classes, caller);
+
+    detail::weighted_targets(target_row, options, num_classes, q.data());
+    losses[b] = detail::weighted_row_loss(logit_row, q.data(), num_classes);
+  }
+
+  // For probability targets PyTorch's mean divides by B, whatever the weights.
+  return detail::reduce_losses<T>(losses, options.reduction, static_cast<double>(batch_size));
+}
+
+template <class T>
+Tensor<T> softmax_cross_entropy_backward(const Tensor<T>& grad_output,
+                                         const Tensor<T>& cached_logits,
+                                         const Tensor<T>& targets,
+                                         const CrossEntropyOptions& options) {
+  const char* caller = "softmax_cross_entropy_backward";
+  detail::check_logits_shape(cached_logits, caller);
+  detail::check_same_shape(targets, "targets", cached_logits, "logits", caller);
+  const std::size_t batch_size = cached_logits.shape()[0];
+  const std::size_t num_classes = cached_logits.shape()[1];
+  check_dense_options(options, num_classes, caller);
+  const std::vector<double> scales = detail::gradient_scales(
+      grad_output, options.reduction, batch_size, static_cast<double>(batch_size), caller);
+
+  Tensor<T> grad_input = Tensor<T>::from_shape(cached_logits.shape());
+  std::vector<double> q(num_classes);
+  for (std::size_t b = 0; b < batch_size; ++b) {
+    const T* logit_row = cached_logits.data() + b * num_classes;
+    const T* target_row = targets.data() + b * num_classes;
+    detail::check_logits_row(logit_row, b, num_classes, caller);
+    detail::check_targets_row(target_row, b, num_classes, caller);
+
+    detail::weighted_targets(target_row, options, num_classes, q.data());
+    detail::weighted_row_gradient(logit_row, q.data(), num_classes, scales[b],
+                                  grad_input.data() + b * num_classes);
+  }
+  return grad_input;
+}
+
+namespace {
+
+// As SoftmaxCrossEntropyNode, and it also caches the options.
+template <class T>
+class SoftmaxCrossEntropyWithOptionsNode : public Node<T> {
+ public:
+  static constexpr const char* kOp = "softmax_cross_entropy";
+
+  SoftmaxCrossEntropyWithOptionsNode(Tensor<T> targets, CrossEntropyOptions options)
+      : targets_(std::move(targets)), options_(std::move(options)) {}
+
+  void backward(const Tensor<T>& grad_output) override {
+    this->accumulate(0, softmax_cross_entropy_backward(grad_output, this->input_value(0), targets_,
+                                                       options_));
+  }
+
+ private:
+  Tensor<T> targets_;
+  CrossEntropyOptions options_;
+};
+
+}  // namespace
+
+template <class T>
+Variable<T> softmax_cross_entropy(const Variable<T>& logits, const Tensor<T>& targets,
+                                  const CrossEntropyOptions& options) {
+  Tensor<T> loss = softmax_cross_entropy(logits.value(), targets, options);
+  return record_op<SoftmaxCrossEntropyWithOptionsNode<T>>(std::move(loss), {logits}, targets,
+                                                          options);
+}
+
+#define TAPEGRAD_INSTANTIATE_SOFTMAX_CROSS_ENTROPY_OPTIONS(T)                                  \
+  template Tensor<T> softmax_cross_entropy(const Tensor<T>&, const Tensor<T>&,                \
+                                           const CrossEntropyOptions&);                       \
+  template Tensor<T> softmax_cross_entropy_backward(const Tensor<T>&, const Tensor<T>&,       \
+                                                    const Tensor<T>&,                         \
+                                                    const CrossEntropyOptions&);              \
+  template Variable<T> softmax_cross_entropy(const Variable<T>&, const Tensor<T>&,            \
+                                             const CrossEntropyOptions&);
+
+TAPEGRAD_INSTANTIATE_SOFTMAX_CROSS_ENTROPY_OPTIONS(float)
+TAPEGRAD_INSTANTIATE_SOFTMAX_CROSS_ENTROPY_OPTIONS(double)
 
 }  // namespace tapegrad

@@ -16,6 +16,15 @@
 // float precision for logits near 1e8. A logit of -inf with target 0 adds
 // nothing to the loss and gets gradient 0. Target mass on a -inf logit makes
 // the loss +inf.
+//
+// The overloads that take CrossEntropyOptions add a reduction (mean, sum or
+// none), class weights and label smoothing, with the formulas of
+// losses/cross_entropy_options.hpp. For dense targets they are
+//
+//   l_b = -sum_c w_c * ((1 - eps) * t_bc + eps / C) * log softmax(x_b)_c
+//
+// and the mean divides sum_b l_b by B, not by a sum of weights, as PyTorch
+// does for probability targets.
 #pragma once
 
 #include <type_traits>
@@ -23,6 +32,7 @@
 #include "autograd/variable.hpp"
 #include "core/tensor.hpp"
 #include "losses/checks.hpp"
+#include "losses/cross_entropy_options.hpp"
 
 namespace tapegrad {
 
@@ -71,5 +81,30 @@ Tensor<T> softmax_cross_entropy_backward(const Tensor<T>& grad_output,
 // form does.
 template <class T>
 Variable<T> softmax_cross_entropy(const Variable<T>& logits, const Tensor<T>& targets);
+
+// Returns the softmax cross-entropy with options: a 0-D tensor for
+// Reduction::mean and Reduction::sum, the per-sample losses [B] for
+// Reduction::none. Throws as the form without options does, and for invalid
+// options (see detail::check_cross_entropy_options) or a set ignore_index,
+// which only class labels can use.
+template <class T>
+Tensor<T> softmax_cross_entropy(const Tensor<T>& logits, const Tensor<T>& targets,
+                                const CrossEntropyOptions& options);
+
+// Returns the gradient of the loss above with respect to the logits, given
+// grad_output shaped like that loss: a scalar or one-element tensor for mean
+// and sum, [B] for none. Throws as the forward does, ShapeError for a
+// grad_output of another shape, and ValueError for a NaN or infinite one.
+template <class T>
+Tensor<T> softmax_cross_entropy_backward(const Tensor<T>& grad_output,
+                                         const Tensor<T>& cached_logits,
+                                         const Tensor<T>& targets,
+                                         const CrossEntropyOptions& options);
+
+// The graph form with options: returns the loss above as a Variable, whose
+// node caches the targets and the options. Throws as the tensor form does.
+template <class T>
+Variable<T> softmax_cross_entropy(const Variable<T>& logits, const Tensor<T>& targets,
+                                  const CrossEntropyOptions& options);
 
 }  // namespace tapegrad

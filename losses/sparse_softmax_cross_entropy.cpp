@@ -6,11 +6,18 @@
 //   row loss    = log(S_b) - (x_{b, y_b} - m_b)
 //   loss        = mean_b(row loss)
 //   d loss / dx = g * (exp(x_bc - m_b) / S_b - [c == y_b]) / B
+//
+// The forms with options replace onehot(y_b) by the weighted, smoothed row
+// q_bc = w_c * ((1 - eps) * [c == y_b] + eps / C), or 0 for an ignored
+// sample, and reduce as options.reduction selects, the mean dividing by the
+// summed w_{y_b} of the samples not ignored. losses/cross_entropy_options.hpp
+// has the formulas.
 #include "losses/sparse_softmax_cross_entropy.hpp"
 
 #include <cassert>
 #include <cmath>
 #include <string>
+#include <utility>
 
 #include "autograd/node.hpp"
 #include "core/error.hpp"
@@ -140,5 +147,124 @@ template Tensor<float> detail::sparse_softmax_cross_entropy_backward(
     float, const Tensor<float>&, const std::vector<std::size_t>&);
 template Tensor<double> detail::sparse_softmax_cross_entropy_backward(
     double, const Tensor<double>&, const std::vector<std::size_t>&);
+
+// ---------------------------------------------------------------------------
+// With options: reduction, class weights, ignore_index and label smoothing.
+
+namespace {
+
+// D, the mean's denominator: the sum of w_{y_b} over the samples that are
+// not ignored, which is their count when no weights are given.
+double labelled_weight_sum(const std::vector<std::size_t>& class_ids,
+                           const CrossEntropyOptions& options) {
+  double sum = 0;
+  for (const std::size_t class_id : class_ids) {
+    if (class_id == detail::kIgnoredClassId) continue;
+    sum += options.class_weights.empty() ? 1.0 : options.class_weights[class_id];
+  }
+  return sum;
+}
+
+}  // namespace
+
+template <class T>
+Tensor<T> detail::sparse_softmax_cross_entropy(const Tensor<T>& logits,
+                                               const std::vector<std::size_t>& class_ids,
+                                               const CrossEntropyOptions& options) {
+  const char* caller = "sparse_softmax_cross_entropy";
+  const std::size_t batch_size = logits.shape()[0];
+  const std::size_t num_classes = logits.shape()[1];
+  assert(class_ids.size() == batch_size);
+  detail::check_cross_entropy_options(options, num_classes, caller);
+
+  // Ignored samples keep their loss at 0, but their logits are still
+  // checked: a NaN there is a bug upstream all the same.
+  std::vector<double> q(num_classes);
+  std::vector<double> losses(batch_size, 0.0);
+  for (std::size_t b = 0; b < batch_size; ++b) {
+    const T* logit_row = logits.data() + b * num_classes;
+    detail::check_logits_row(logit_row, b, num_classes, caller);
+    if (class_ids[b] == detail::kIgnoredClassId) continue;
+    assert(class_ids[b] < num_classes);
+
+    detail::weighted_label(class_ids[b], options, num_classes, q.data());
+    losses[b] = detail::weighted_row_loss(logit_row, q.data(), num_classes);
+  }
+  return detail::reduce_losses<T>(losses, options.reduction,
+                                  labelled_weight_sum(class_ids, options));
+}
+
+template <class T>
+Tensor<T> detail::sparse_softmax_cross_entropy_backward(const Tensor<T>& grad_output,
+                                                        const Tensor<T>& cached_logits,
+                                                        const std::vector<std::size_t>& class_ids,
+                                                        const CrossEntropyOptions& options) {
+  const char* caller = "sparse_softmax_cross_entropy_backward";
+  const std::size_t batch_size = cached_logits.shape()[0];
+  const std::size_t num_classes = cached_logits.shape()[1];
+  assert(class_ids.size() == batch_size);
+  detail::check_cross_entropy_options(options, num_classes, caller);
+  const std::vector<double> scales =
+      detail::gradient_scales(grad_output, options.reduction, batch_size,
+                              labelled_weight_sum(class_ids, options), caller);
+
+  Tensor<T> grad_input = xt::zeros<T>(cached_logits.shape());
+  std::vector<double> q(num_classes);
+  for (std::size_t b = 0; b < batch_size; ++b) {
+    const T* logit_row = cached_logits.data() + b * num_classes;
+    detail::check_logits_row(logit_row, b, num_classes, caller);
+    if (class_ids[b] == detail::kIgnoredClassId) continue;
+    assert(class_ids[b] < num_classes);
+
+    detail::weighted_label(class_ids[b], options, num_classes, q.data());
+    detail::weighted_row_gradient(logit_row, q.data(), num_classes, scales[b],
+                                  grad_input.data() + b * num_classes);
+  }
+  return grad_input;
+}
+
+namespace {
+
+// As SparseSoftmaxCrossEntropyNode, and it also caches the options.
+template <class T>
+class SparseSoftmaxCrossEntropyWithOptionsNode : public Node<T> {
+ public:
+  static constexpr const char* kOp = "sparse_softmax_cross_entropy";
+
+  SparseSoftmaxCrossEntropyWithOptionsNode(std::vector<std::size_t> class_ids,
+                                           CrossEntropyOptions options)
+      : class_ids_(std::move(class_ids)), options_(std::move(options)) {}
+
+  void backward(const Tensor<T>& grad_output) override {
+    this->accumulate(0, detail::sparse_softmax_cross_entropy_backward(
+                            grad_output, this->input_value(0), class_ids_, options_));
+  }
+
+ private:
+  std::vector<std::size_t> class_ids_;
+  CrossEntropyOptions options_;
+};
+
+}  // namespace
+
+template <class T>
+Variable<T> detail::record_sparse_softmax_cross_entropy(const Variable<T>& logits, Tensor<T> loss,
+                                                        std::vector<std::size_t> class_ids,
+                                                        const CrossEntropyOptions& options) {
+  return record_op<SparseSoftmaxCrossEntropyWithOptionsNode<T>>(std::move(loss), {logits},
+                                                                std::move(class_ids), options);
+}
+
+#define TAPEGRAD_INSTANTIATE_SPARSE_CROSS_ENTROPY_OPTIONS(T)                                   \
+  template Tensor<T> detail::sparse_softmax_cross_entropy(                                    \
+      const Tensor<T>&, const std::vector<std::size_t>&, const CrossEntropyOptions&);         \
+  template Tensor<T> detail::sparse_softmax_cross_entropy_backward(                           \
+      const Tensor<T>&, const Tensor<T>&, const std::vector<std::size_t>&,                    \
+      const CrossEntropyOptions&);                                                            \
+  template Variable<T> detail::record_sparse_softmax_cross_entropy(                           \
+      const Variable<T>&, Tensor<T>, std::vector<std::size_t>, const CrossEntropyOptions&);
+
+TAPEGRAD_INSTANTIATE_SPARSE_CROSS_ENTROPY_OPTIONS(float)
+TAPEGRAD_INSTANTIATE_SPARSE_CROSS_ENTROPY_OPTIONS(double)
 
 }  // namespace tapegrad

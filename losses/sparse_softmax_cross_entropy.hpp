@@ -13,18 +13,34 @@
 // Numerics: the row loss is log(sum_c exp(x_bc - m)) - (x_{b, y_b} - m) with m
 // the row maximum, which keeps float precision for logits near 1e8. -inf
 // logits are allowed. The loss is +inf when the labelled logit is -inf.
+//
+// The overloads that take CrossEntropyOptions add a reduction (mean, sum or
+// none), class weights, ignore_index and label smoothing, with the formulas
+// of losses/cross_entropy_options.hpp. For class ids they are
+//
+//   l_b = -sum_c w_c * ((1 - eps) * [c == y_b] + eps / C) * log softmax(x_b)_c,
+//         and l_b = 0 when y_b equals ignore_index
+//   mean = sum_b l_b / sum_{b not ignored} w_{y_b}
+//
+// NOTE: when every sample is ignored, or every counted sample has weight 0,
+// the mean is 0 with a zero gradient. PyTorch divides by zero there.
 #pragma once
 
 #include <cmath>
 #include <cstddef>
+#include <cstdint>
+#include <limits>
+#include <optional>
 #include <string>
 #include <type_traits>
+#include <utility>
 #include <vector>
 
 #include "autograd/variable.hpp"
 #include "core/shape.hpp"
 #include "core/tensor.hpp"
 #include "losses/checks.hpp"
+#include "losses/cross_entropy_options.hpp"
 
 namespace tapegrad {
 
@@ -86,9 +102,33 @@ std::size_t to_class_id(Label label, std::size_t row, std::size_t num_classes,
   }
 }
 
+// The class id that marks a sample whose label equals ignore_index.
+inline constexpr std::size_t kIgnoredClassId = std::numeric_limits<std::size_t>::max();
+
+// Whether `label` has the value ignore_index. The comparison is exact for
+// every label type, because long double represents every int64, float and
+// double exactly. A NaN label matches nothing, and an unsigned label never
+// matches a negative ignore_index.
+template <class Label>
+bool is_ignored_label(Label label, std::int64_t ignore_index) {
+  if constexpr (std::is_enum_v<Label>) {
+    return is_ignored_label(static_cast<std::underlying_type_t<Label>>(label), ignore_index);
+  } else if constexpr (std::is_floating_point_v<Label>) {
+    return static_cast<long double>(label) == static_cast<long double>(ignore_index);
+  } else if constexpr (std::is_signed_v<Label>) {
+    return static_cast<long long>(label) == static_cast<long long>(ignore_index);
+  } else {
+    return ignore_index >= 0 &&
+           static_cast<unsigned long long>(label) == static_cast<unsigned long long>(ignore_index);
+  }
+}
+
 // Checks every label against the logits [B, C] and returns the class ids.
+// A label equal to ignore_index, when one is given, becomes kIgnoredClassId
+// without a range check.
 template <class T, class Label>
 std::vector<std::size_t> to_class_ids(const Tensor<Label>& labels, const Tensor<T>& logits,
+                                      std::optional<std::int64_t> ignore_index,
                                       const char* caller) {
   static_assert(is_label_type<Label>,
                 "sparse_softmax_cross_entropy: labels must have an integer type other than bool, "
@@ -102,9 +142,20 @@ std::vector<std::size_t> to_class_ids(const Tensor<Label>& labels, const Tensor<
 
   std::vector<std::size_t> class_ids(batch_size);
   for (std::size_t b = 0; b < batch_size; ++b) {
-    class_ids[b] = to_class_id(labels.data()[b], b, num_classes, caller);
+    const Label label = labels.data()[b];
+    if (ignore_index && is_ignored_label(label, *ignore_index)) {
+      class_ids[b] = kIgnoredClassId;
+    } else {
+      class_ids[b] = to_class_id(label, b, num_classes, caller);
+    }
   }
   return class_ids;
+}
+
+template <class T, class Label>
+std::vector<std::size_t> to_class_ids(const Tensor<Label>& labels, const Tensor<T>& logits,
+                                      const char* caller) {
+  return to_class_ids(labels, logits, std::nullopt, caller);
 }
 
 // The loss and its gradient once the labels are class ids in [0, C).
@@ -119,6 +170,26 @@ Tensor<T> sparse_softmax_cross_entropy_backward(T grad_output, const Tensor<T>& 
 template <class T>
 Variable<T> record_sparse_softmax_cross_entropy(const Variable<T>& logits, T loss,
                                                 std::vector<std::size_t> class_ids);
+
+// The loss with options and its gradient, once the labels are class ids in
+// [0, C) or kIgnoredClassId.
+template <class T>
+Tensor<T> sparse_softmax_cross_entropy(const Tensor<T>& logits,
+                                       const std::vector<std::size_t>& class_ids,
+                                       const CrossEntropyOptions& options);
+
+template <class T>
+Tensor<T> sparse_softmax_cross_entropy_backward(const Tensor<T>& grad_output,
+                                                const Tensor<T>& cached_logits,
+                                                const std::vector<std::size_t>& class_ids,
+                                                const CrossEntropyOptions& options);
+
+// Returns the loss with options as a graph result whose node caches the
+// class ids and the options.
+template <class T>
+Variable<T> record_sparse_softmax_cross_entropy(const Variable<T>& logits, Tensor<T> loss,
+                                                std::vector<std::size_t> class_ids,
+                                                const CrossEntropyOptions& options);
 
 }  // namespace detail
 
@@ -169,6 +240,49 @@ Variable<T> sparse_softmax_cross_entropy(const Variable<T>& logits, const Tensor
   std::vector<std::size_t> class_ids = detail::to_class_ids(labels, logits.value(), caller);
   const T loss = detail::sparse_softmax_cross_entropy(logits.value(), class_ids);
   return detail::record_sparse_softmax_cross_entropy(logits, loss, std::move(class_ids));
+}
+
+// Returns the softmax cross-entropy with options: a 0-D tensor for
+// Reduction::mean and Reduction::sum, the per-sample losses [B] for
+// Reduction::none. Labels equal to options.ignore_index may have any value;
+// the others are checked as in the form without options. Throws as that form
+// does, and for invalid options (see detail::check_cross_entropy_options).
+template <class T, class Label>
+Tensor<T> sparse_softmax_cross_entropy(const Tensor<T>& logits, const Tensor<Label>& labels,
+                                       const CrossEntropyOptions& options) {
+  const char* caller = "sparse_softmax_cross_entropy";
+  const std::vector<std::size_t> class_ids =
+      detail::to_class_ids(labels, logits, options.ignore_index, caller);
+  return detail::sparse_softmax_cross_entropy(logits, class_ids, options);
+}
+
+// Returns the gradient of the loss above with respect to the logits, given
+// grad_output shaped like that loss: a scalar or one-element tensor for mean
+// and sum, [B] for none. Throws as the forward does, ShapeError for a
+// grad_output of another shape, and ValueError for a NaN or infinite one.
+template <class T, class Label>
+Tensor<T> sparse_softmax_cross_entropy_backward(const Tensor<T>& grad_output,
+                                                const Tensor<T>& cached_logits,
+                                                const Tensor<Label>& labels,
+                                                const CrossEntropyOptions& options) {
+  const char* caller = "sparse_softmax_cross_entropy_backward";
+  const std::vector<std::size_t> class_ids =
+      detail::to_class_ids(labels, cached_logits, options.ignore_index, caller);
+  return detail::sparse_softmax_cross_entropy_backward(grad_output, cached_logits, class_ids,
+                                                       options);
+}
+
+// The graph form with options: returns the loss above as a Variable, whose
+// node caches the class ids and the options. Throws as the tensor form does.
+template <class T, class Label>
+Variable<T> sparse_softmax_cross_entropy(const Variable<T>& logits, const Tensor<Label>& labels,
+                                         const CrossEntropyOptions& options) {
+  const char* caller = "sparse_softmax_cross_entropy";
+  std::vector<std::size_t> class_ids =
+      detail::to_class_ids(labels, logits.value(), options.ignore_index, caller);
+  Tensor<T> loss = detail::sparse_softmax_cross_entropy(logits.value(), class_ids, options);
+  return detail::record_sparse_softmax_cross_entropy(logits, std::move(loss),
+                                                     std::move(class_ids), options);
 }
 
 }  // namespace tapegrad
