@@ -7,9 +7,11 @@
 #include "core/gemm.hpp"
 #include "core/idx.hpp"
 #include "core/kernels.hpp"
+#include "core/parallel.hpp"
 #include "core/random.hpp"
 #include "core/shape.hpp"
 #include "core/tensor.hpp"
+#include "core/tensor_pool.hpp"
 
 #include "autograd/activation.hpp"
 #include "autograd/broadcast.hpp"
@@ -24,6 +26,7 @@
 #include "autograd/tape.hpp"
 #include "autograd/variable.hpp"
 
+#include "losses/cross_entropy_options.hpp"
 #include "losses/mean_squared_error.hpp"
 #include "losses/sigmoid_cross_entropy.hpp"
 #include "losses/softmax_cross_entropy.hpp"

@@ -9,6 +9,7 @@
 #include <xtensor/xmath.hpp>
 
 #include "autograd/node.hpp"
+#include "core/tensor_pool.hpp"
 
 namespace tapegrad {
 namespace {
@@ -66,8 +67,9 @@ class ReluNode : public Node<T> {
   static constexpr const char* kOp = "relu";
 
   void backward(const Tensor<T>& grad_output) override {
-    const Tensor<T>& x = this->input_value(0);
-    this->accumulate(0, xt::where(x > T(0), grad_output, T(0)));
+    const T* x = this->input_value(0).data();
+    const T* dy = grad_output.data();
+    this->accumulate_elementwise(0, [=](std::size_t i) { return x[i] > T(0) ? dy[i] : T(0); });
   }
 };
 
@@ -124,9 +126,15 @@ Variable<T> detail::pow(const Variable<T>& x, T exponent) {
 
 template <class T>
 Variable<T> relu(const Variable<T>& x) {
-  // Comparing x < 0, rather than taking max(x, 0), keeps relu(NaN) = NaN.
   const Tensor<T>& value = x.value();
-  return record_op<ReluNode<T>>(Tensor<T>(xt::where(value < T(0), T(0), value)), {x});
+  Tensor<T> result = pooled_tensor<T>(value.shape());
+  const T* in = value.data();
+  T* out = result.data();
+  // Comparing x < 0, rather than taking max(x, 0), keeps relu(NaN) = NaN.
+  parallel_for(value.size(), kElementwiseGrain, [=](std::size_t begin, std::size_t end) {
+    for (std::size_t i = begin; i < end; ++i) out[i] = in[i] < T(0) ? T(0) : in[i];
+  });
+  return record_op<ReluNode<T>>(std::move(result), {x});
 }
 
 template <class T>

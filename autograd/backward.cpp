@@ -1,7 +1,8 @@
 // The backward pass: the chain rule applied in reverse order of recording.
 //
 // 1. Collect the nodes that the root depends on, following inputs from the
-//    root's node (an explicit stack, so deep graphs cannot overflow it).
+//    root's node (a list that grows while it is scanned, so deep graphs
+//    cannot overflow the stack).
 // 2. Sort them by decreasing sequence. A node is recorded after the nodes of
 //    its inputs, so every node runs after all the nodes that use its output:
 //    its output gradient is complete when it runs.
@@ -17,6 +18,7 @@
 #include "autograd/variable.hpp"
 #include "core/error.hpp"
 #include "core/shape.hpp"
+#include "core/tensor_pool.hpp"
 
 namespace tapegrad {
 namespace {
@@ -33,26 +35,25 @@ std::string released_graph_message(const Node<T>& node) {
          "first backward() to run it twice, or run the forward pass again";
 }
 
-// Step 1: every node reachable from `root`, each once.
+// Step 1: every node reachable from `root`, each once. Nodes are appended
+// to `reached` as they are found and scanned in that order (breadth first),
+// so one list serves as both the work queue and the result.
 template <class T>
 std::vector<std::shared_ptr<Node<T>>> collect_nodes(const std::shared_ptr<Node<T>>& root) {
   const std::uint64_t mark = next_visit_mark();
-  std::vector<std::shared_ptr<Node<T>>> reached;
-  std::vector<std::shared_ptr<Node<T>>> stack = {root};
+  std::vector<std::shared_ptr<Node<T>>> reached = {root};
   root->visit_mark = mark;
-  while (!stack.empty()) {
-    std::shared_ptr<Node<T>> node = std::move(stack.back());
-    stack.pop_back();
-    if (node->released()) throw GraphError(released_graph_message(*node));
+  for (std::size_t next = 0; next < reached.size(); ++next) {
+    const Node<T>& node = *reached[next];
+    if (node.released()) throw GraphError(released_graph_message(node));
 
-    for (const Variable<T>& input : node->inputs()) {
+    for (const Variable<T>& input : node.inputs()) {
       const std::shared_ptr<Node<T>>& input_node = input.grad_fn();
       if (input_node && input_node->visit_mark != mark) {
         input_node->visit_mark = mark;
-        stack.push_back(input_node);
+        reached.push_back(input_node);
       }
     }
-    reached.push_back(std::move(node));
   }
   return reached;
 }
@@ -114,14 +115,16 @@ void Variable<T>::backward(bool retain_graph) const {
                      ", not a scalar; pass grad_output, a tensor of the same shape, to "
                      "backward(grad_output)");
   }
-  Tensor<T> seed = Tensor<T>::from_shape(shape());
+  Tensor<T> seed = pooled_tensor<T>(shape());
   seed.fill(T(1));
   run_backward(*this, std::move(seed), retain_graph);
 }
 
 template <class T>
 void Variable<T>::backward(const Tensor<T>& grad_output, bool retain_graph) const {
-  run_backward(*this, Tensor<T>(grad_output), retain_graph);
+  Tensor<T> seed = pooled_tensor<T>(grad_output.shape());
+  std::copy(grad_output.begin(), grad_output.end(), seed.begin());
+  run_backward(*this, std::move(seed), retain_graph);
 }
 
 template void Variable<float>::backward(bool) const;

@@ -1,6 +1,8 @@
 #include "autograd/broadcast.hpp"
 
 #include <algorithm>
+#include <array>
+#include <cassert>
 #include <string>
 #include <vector>
 
@@ -77,6 +79,29 @@ Tensor<T> sum_over_axis(const Tensor<T>& tensor, std::size_t axis) {
 }
 
 template <class T>
+void sum_rows(const Tensor<T>& matrix, T* sums, bool add) {
+  assert(matrix.dimension() == 2);
+  const std::size_t rows = matrix.shape()[0];
+  const std::size_t cols = matrix.shape()[1];
+
+  // Columns go in blocks whose double sums stay in registers while every row
+  // adds to them, so the matrix is read once, row by row.
+  constexpr std::size_t kBlockColumns = 64;
+  for (std::size_t first = 0; first < cols; first += kBlockColumns) {
+    const std::size_t width = std::min(kBlockColumns, cols - first);
+    std::array<double, kBlockColumns> block_sums{};
+    for (std::size_t row = 0; row < rows; ++row) {
+      const T* values = matrix.data() + row * cols + first;
+      for (std::size_t j = 0; j < width; ++j) block_sums[j] += values[j];
+    }
+    for (std::size_t j = 0; j < width; ++j) {
+      const T sum = static_cast<T>(block_sums[j]);
+      sums[first + j] = add ? sums[first + j] + sum : sum;
+    }
+  }
+}
+
+template <class T>
 Tensor<T> sum_to_shape(const Tensor<T>& gradient, const TensorShape& shape) {
   const TensorShape& from = gradient.shape();
   if (from == shape) return gradient;
@@ -113,6 +138,8 @@ Tensor<T> sum_to_shape(const Tensor<T>& gradient, const TensorShape& shape) {
 
 template Tensor<float> sum_over_axis(const Tensor<float>&, std::size_t);
 template Tensor<double> sum_over_axis(const Tensor<double>&, std::size_t);
+template void sum_rows(const Tensor<float>&, float*, bool);
+template void sum_rows(const Tensor<double>&, double*, bool);
 template Tensor<float> sum_to_shape(const Tensor<float>&, const TensorShape&);
 template Tensor<double> sum_to_shape(const Tensor<double>&, const TensorShape&);
 

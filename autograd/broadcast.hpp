@@ -36,6 +36,13 @@ void check_broadcast(const char* op, const TensorShape& a, const TensorShape& b)
 template <class T>
 Tensor<T> sum_over_axis(const Tensor<T>& tensor, std::size_t axis);
 
+// Sums a 2-D `matrix` [rows, cols] over its rows, in double, and writes the
+// column sums to `sums` [cols], or adds them to it when `add` is true. The
+// bias gradient of linear writes into its gradient buffer this way, with no
+// temporary tensor.
+template <class T>
+void sum_rows(const Tensor<T>& matrix, T* sums, bool add);
+
 // Sums `gradient` over the axes along which an input of `shape` was
 // broadcast, so that the result has `shape`. `shape` must broadcast to the
 // gradient's shape under NumPy rules; a shape equal to the gradient's returns

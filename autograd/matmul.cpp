@@ -3,10 +3,9 @@
 // flag instead of a copy.
 #include "autograd/matmul.hpp"
 
+#include <algorithm>
 #include <string>
-#include <vector>
 
-#include <xtensor/xbroadcast.hpp>
 #include <xtensor/xmanipulation.hpp>
 
 #include "autograd/broadcast.hpp"
@@ -14,6 +13,7 @@
 #include "core/error.hpp"
 #include "core/gemm.hpp"
 #include "core/shape.hpp"
+#include "core/tensor_pool.hpp"
 
 namespace tapegrad {
 namespace {
@@ -86,9 +86,8 @@ class LinearNode : public ProductNode<T> {
     }
     // The bias was added to every row, so its gradient sums the rows.
     if (this->inputs().size() == 3 && this->needs_grad(2)) {
-      Tensor<T> grad_bias = sum_over_axis(grad_output, 0);
-      grad_bias.reshape({weight.shape()[0]});
-      this->accumulate(2, std::move(grad_bias));
+      const auto slot = this->grad_slot(2);
+      sum_rows(grad_output, slot.grad.data(), /*add=*/!slot.fresh);
     }
   }
 };
@@ -131,8 +130,11 @@ Variable<T> linear(const Variable<T>& x, const Variable<T>& weight, const Variab
   }
 
   // Start from the bias in every row and let one GEMM add x · Wᵀ (beta = 1).
-  const std::vector<std::size_t> result_shape = {batch_size, out_features};
-  Tensor<T> result = xt::broadcast(bias.value(), result_shape);
+  Tensor<T> result = pooled_tensor<T>({batch_size, out_features});
+  const T* bias_values = bias.value().data();
+  for (std::size_t row = 0; row < batch_size; ++row) {
+    std::copy(bias_values, bias_values + out_features, result.data() + row * out_features);
+  }
   gemm(x.value(), Transpose::no, weight.value(), Transpose::yes, T(1), T(1), result);
   return record_op<LinearNode<T>>(std::move(result), {x, weight, bias});
 }

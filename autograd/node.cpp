@@ -4,6 +4,7 @@
 #include <cmath>
 
 #include "autograd/tape.hpp"
+#include "core/tensor_pool.hpp"
 
 namespace tapegrad {
 namespace {
@@ -58,7 +59,8 @@ typename Node<T>::GradSlot Node<T>::grad_slot(std::size_t index) {
   VariableState<T>& state = *inputs_[index].state();
   const bool fresh = !state.has_grad;
   if (fresh && state.grad.shape() != state.value.shape()) {
-    state.grad = Tensor<T>::from_shape(state.value.shape());
+    recycle(std::move(state.grad));
+    state.grad = pooled_tensor<T>(state.value.shape());
   }
   state.has_grad = true;
   return {state.grad, fresh};
@@ -91,10 +93,12 @@ void Node<T>::run_backward() {
 template <class T>
 void Node<T>::release() {
   // Keep what a printout shows of the inputs, which are about to be freed.
+  // Shapes are formatted only if a printout asks, because every training
+  // step releases its whole graph.
   released_inputs_.clear();
+  released_inputs_.reserve(inputs_.size());
   for (const Variable<T>& input : inputs_) {
-    released_inputs_.push_back(
-        {input.id(), input.name(), format_shape(input.shape()), input.state()});
+    released_inputs_.push_back({input.id(), input.name(), input.shape(), input.state()});
   }
   inputs_.clear();
   inputs_.shrink_to_fit();
@@ -117,7 +121,7 @@ NodeSummary Node<T>::summary() const {
   for (const ReleasedInput& input : released_inputs_) {
     result.input_ids.push_back(input.id);
     result.input_names.push_back(input.name);
-    result.input_shapes.push_back(input.shape);
+    result.input_shapes.push_back(format_shape(input.shape));
     const auto state = input.state.lock();
     result.input_grad_norms.push_back(state ? grad_norm(*state) : std::nullopt);
   }

@@ -23,14 +23,19 @@
 #include <memory>
 #include <optional>
 #include <string>
+#include <type_traits>
 #include <utility>
 #include <vector>
+
+#include <xtensor/xnoalias.hpp>
 
 #include "autograd/grad_mode.hpp"
 #include "autograd/variable.hpp"
 #include "core/error.hpp"
+#include "core/parallel.hpp"
 #include "core/shape.hpp"
 #include "core/tensor.hpp"
+#include "core/tensor_pool.hpp"
 
 namespace tapegrad {
 
@@ -115,9 +120,16 @@ class Node : public NodeBase {
 
   // Adds `gradient` to the gradient of input `index`, if it requires grad.
   // The gradient must have the input's shape: a mismatch is a bug in the op,
-  // reported with both shapes.
+  // reported with both shapes. `gradient` may be a tensor or an xtensor
+  // expression, which is evaluated straight into the gradient buffer.
   template <class E>
   void accumulate(std::size_t index, E&& gradient);
+
+  // Adds gradient_at(i) to element i of the gradient of input `index`, for
+  // every flat index i, if the input requires grad. For elementwise ops: the
+  // loop writes the gradient buffer in place, with no temporary tensor.
+  template <class F>
+  void accumulate_elementwise(std::size_t index, F gradient_at);
 
   // The gradient buffer of input `index`, for ops that write into it directly
   // (matmul's GEMM with beta). `fresh` says the buffer holds no gradient yet,
@@ -140,7 +152,7 @@ class Node : public NodeBase {
   struct ReleasedInput {
     std::uint64_t id;
     std::string name;
-    std::string shape;
+    typename Tensor<T>::shape_type shape;
     std::weak_ptr<VariableState<T>> state;
   };
 
@@ -148,6 +160,11 @@ class Node : public NodeBase {
   std::vector<ReleasedInput> released_inputs_;
   std::weak_ptr<VariableState<T>> output_;
 };
+
+// Elementwise loops over fewer elements than twice this run on one thread
+// (see parallel_for): below it, waking a second thread costs more than it
+// saves.
+inline constexpr std::size_t kElementwiseGrain = 16384;
 
 // Returns true when an op on `inputs` records a node: grad mode is on and at
 // least one input requires grad.
@@ -189,13 +206,41 @@ void Node<T>::accumulate(std::size_t index, E&& gradient) {
     check_gradient_shape(index, format_shape(gradient.shape()));
   }
 
+  // A tensor given as an rvalue becomes the gradient. Anything else is
+  // written into the gradient buffer; it never reads that buffer, so noalias
+  // lets xtensor assign without first evaluating into a temporary.
   VariableState<T>& state = *input.state();
   if (state.has_grad) {
-    state.grad += gradient;
+    xt::noalias(state.grad) += gradient;
+  } else if constexpr (std::is_same_v<std::remove_cvref_t<E>, Tensor<T>> &&
+                       !std::is_lvalue_reference_v<E>) {
+    recycle(std::move(state.grad));
+    state.grad = std::move(gradient);
   } else {
-    state.grad = std::forward<E>(gradient);
-    state.has_grad = true;
+    xt::noalias(grad_slot(index).grad) = gradient;
   }
+  state.has_grad = true;
+}
+
+template <class T>
+template <class F>
+void Node<T>::accumulate_elementwise(std::size_t index, F gradient_at) {
+  if (!needs_grad(index)) return;
+  const GradSlot slot = grad_slot(index);
+  T* const grad = slot.grad.data();
+  const bool fresh = slot.fresh;
+  // The body takes its own copies, which the compiler keeps in registers;
+  // values reached through references are reloaded on every iteration,
+  // which stops the loops from being vectorised.
+  parallel_for(slot.grad.size(), kElementwiseGrain, [=](std::size_t begin, std::size_t end) {
+    T* const out = grad;
+    const F element_gradient = gradient_at;
+    if (fresh) {
+      for (std::size_t i = begin; i < end; ++i) out[i] = element_gradient(i);
+    } else {
+      for (std::size_t i = begin; i < end; ++i) out[i] += element_gradient(i);
+    }
+  });
 }
 
 template <class NodeType, class T, class... NodeArgs>

@@ -1,8 +1,6 @@
 // y = x in a new shape;  dx = dy in x's shape
 #include "autograd/reshape.hpp"
 
-#include <functional>
-#include <numeric>
 #include <string>
 
 #include "autograd/broadcast.hpp"
@@ -42,8 +40,26 @@ Tensor<T> reshaped_copy(const Tensor<T>& value, const TensorShape& shape) {
 
 template <class T>
 Variable<T> reshape(const Variable<T>& x, const std::vector<std::size_t>& shape) {
-  const std::size_t count =
-      std::accumulate(shape.begin(), shape.end(), std::size_t{1}, std::multiplies<>());
+  // The product is checked as it grows, because a wrapped product could
+  // match an empty x: [0] into [2^32, 2^32] would pass as 0 elements. Sizes
+  // beyond kMaxTensorElements also overflow xtensor's strides.
+  std::size_t count = 1;
+  std::size_t nonzero_product = 1;
+  for (const std::size_t size : shape) {
+    if (size == 0) {
+      count = 0;
+      continue;
+    }
+    if (nonzero_product > kMaxTensorElements / size) {
+      throw ShapeError("reshape: cannot reshape x, shaped " + format_shape(x.shape()) +
+                       ", into " + format_shape(shape) +
+                       ": the product of its nonzero sizes exceeds " +
+                       std::to_string(kMaxTensorElements) +
+                       ", the most elements a tensor can index");
+    }
+    nonzero_product *= size;
+    count *= size;
+  }
   if (count != x.value().size()) {
     throw ShapeError("reshape: cannot reshape x, shaped " + format_shape(x.shape()) + " (" +
                      std::to_string(x.value().size()) + " elements), into " +

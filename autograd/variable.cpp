@@ -1,11 +1,13 @@
 #include "autograd/variable.hpp"
 
+#include <algorithm>
 #include <atomic>
 #include <vector>
 
 #include "autograd/node.hpp"
 #include "autograd/tape.hpp"
 #include "core/error.hpp"
+#include "core/tensor_pool.hpp"
 
 namespace tapegrad {
 namespace {
@@ -17,43 +19,54 @@ std::uint64_t next_variable_id() {
 
 }  // namespace
 
+// A default Tensor holds one element, which costs an allocation, so the
+// gradient starts shaped [0], which holds none.
 template <class T>
-VariableState<T>::VariableState() : id(next_variable_id()) {}
+VariableState<T>::VariableState(Tensor<T> value, bool requires_grad)
+    : value(std::move(value)),
+      grad(Tensor<T>::from_shape({0})),
+      requires_grad(requires_grad),
+      id(next_variable_id()) {}
 
 template <class T>
 VariableState<T>::~VariableState() {
+  // The next step of a training loop takes these buffers from the pool.
+  recycle(std::move(value));
+  recycle(std::move(grad));
+
   // Destroying a node destroys its inputs, whose nodes destroy their inputs,
   // and so on: one stack frame per node. Instead, before a node dies, take
   // the node of every input that only it still holds, and destroy those
-  // nodes in this loop.
+  // nodes in this loop. `pending` allocates only when there are such
+  // inputs, which a graph released by backward() no longer has.
   std::vector<std::shared_ptr<Node<T>>> pending;
-  if (grad_fn) pending.push_back(std::move(grad_fn));
-  while (!pending.empty()) {
-    std::shared_ptr<Node<T>> node = std::move(pending.back());
-    pending.pop_back();
-    if (node.use_count() != 1) continue;  // still used elsewhere: not ours to free
-
-    for (Variable<T>& input : node->mutable_inputs()) {
-      const std::shared_ptr<VariableState<T>>& input_state = input.state();
-      if (input_state.use_count() == 1 && input_state->grad_fn) {
-        pending.push_back(std::move(input_state->grad_fn));
+  std::shared_ptr<Node<T>> node = std::move(grad_fn);
+  while (node) {
+    // A node still used elsewhere is not ours to free.
+    if (node.use_count() == 1) {
+      for (Variable<T>& input : node->mutable_inputs()) {
+        const std::shared_ptr<VariableState<T>>& input_state = input.state();
+        if (input_state.use_count() == 1 && input_state->grad_fn) {
+          pending.push_back(std::move(input_state->grad_fn));
+        }
       }
     }
-    // `node` is freed here; its inputs have no nodes left to free recursively.
+    // Frees `node` if it was the last owner; its inputs have no nodes left
+    // to free recursively.
+    node.reset();
+    if (pending.empty()) break;
+    node = std::move(pending.back());
+    pending.pop_back();
   }
 }
 
 template <class T>
-Variable<T>::Variable() : state_(std::make_shared<VariableState<T>>()) {
-  state_->value = Tensor<T>::from_shape({0});
-}
+Variable<T>::Variable()
+    : state_(std::make_shared<VariableState<T>>(Tensor<T>::from_shape({0}), false)) {}
 
 template <class T>
 Variable<T>::Variable(Tensor<T> value, bool requires_grad)
-    : state_(std::make_shared<VariableState<T>>()) {
-  state_->value = std::move(value);
-  state_->requires_grad = requires_grad;
-}
+    : state_(std::make_shared<VariableState<T>>(std::move(value), requires_grad)) {}
 
 template <class T>
 Variable<T> Variable<T>::from_node(Tensor<T> value, std::shared_ptr<Node<T>> grad_fn) {
@@ -69,9 +82,11 @@ Variable<T> Variable<T>::from_node(Tensor<T> value, std::shared_ptr<Node<T>> gra
 template <class T>
 const Tensor<T>& Variable<T>::grad() const {
   VariableState<T>& state = *state_;
-  if (!state.has_grad && state.grad.shape() != state.value.shape()) {
-    state.grad = xt::zeros<T>(state.value.shape());
-  } else if (!state.has_grad) {
+  if (!state.has_grad) {
+    if (state.grad.shape() != state.value.shape()) {
+      recycle(std::move(state.grad));
+      state.grad = pooled_tensor<T>(state.value.shape());
+    }
     state.grad.fill(T(0));
   }
   return state.grad;
@@ -86,7 +101,11 @@ Tensor<T>& Variable<T>::mutable_grad() {
 
 template <class T>
 void Variable<T>::zero_grad() {
-  if (state_->has_grad) state_->grad.fill(T(0));
+  if (!state_->has_grad) return;
+  T* grad = state_->grad.data();
+  parallel_for(state_->grad.size(), kElementwiseGrain, [=](std::size_t begin, std::size_t end) {
+    std::fill(grad + begin, grad + end, T(0));
+  });
 }
 
 template <class T>

@@ -34,7 +34,9 @@ struct VariableState {
   std::uint64_t id = 0;
   std::string name;
 
-  VariableState();
+  // The gradient starts empty, shaped [0], and is created at the value's
+  // shape when backward first reaches this variable.
+  VariableState(Tensor<T> value, bool requires_grad);
   VariableState(const VariableState&) = delete;
   VariableState& operator=(const VariableState&) = delete;
 

@@ -4,6 +4,8 @@
 #define ZLIB_CONST
 #include <zlib.h>
 
+#include <sys/stat.h>
+
 #include <algorithm>
 #include <cerrno>
 #include <climits>
@@ -119,15 +121,17 @@ IdxHeader read_sizes(const std::uint8_t* header, std::size_t header_bytes, const
   }
 
   // A shape whose nonzero sizes overflow is rejected even when another size is
-  // 0, because xtensor's strides are products of the trailing sizes. The
-  // check comes before each multiplication, so the product never wraps around.
+  // 0, because xtensor's strides are products of the trailing sizes (see
+  // kMaxTensorElements). The check comes before each multiplication, so the
+  // product never wraps around.
   std::size_t product = 1;
   for (const std::size_t size : result.shape) {
     if (size == 0) continue;
-    if (product > std::numeric_limits<std::size_t>::max() / size) {
+    if (product > kMaxTensorElements / size) {
       fail(source, "the sizes " + format_shape(result.shape) +
-                       " overflow: their product exceeds the largest size_t, " +
-                       std::to_string(std::numeric_limits<std::size_t>::max()));
+                       " overflow: the product of the nonzero sizes exceeds " +
+                       std::to_string(kMaxTensorElements) +
+                       ", the most elements a tensor can index");
     }
     product *= size;
   }
@@ -334,13 +338,22 @@ std::vector<std::uint8_t> read_file(const std::string& path) {
     throw FileError(message);
   }
 
+  // A regular file is read in one request of its size plus one byte, so a
+  // small file costs no megabyte buffer. The extra byte and the later
+  // requests catch a file that grew since fstat, and files of unknown size.
+  std::size_t request = kReadChunkBytes;
+  struct stat status {};
+  if (::fstat(::fileno(file.get()), &status) == 0 && S_ISREG(status.st_mode)) {
+    request = static_cast<std::size_t>(status.st_size) + 1;
+  }
   std::vector<std::uint8_t> contents;
   for (;;) {
     const std::size_t old_size = contents.size();
-    contents.resize(old_size + kReadChunkBytes);
-    const std::size_t count = std::fread(contents.data() + old_size, 1, kReadChunkBytes, file.get());
+    contents.resize(old_size + request);
+    const std::size_t count = std::fread(contents.data() + old_size, 1, request, file.get());
     contents.resize(old_size + count);
-    if (count < kReadChunkBytes) break;
+    if (count < request) break;
+    request = kReadChunkBytes;
   }
   if (std::ferror(file.get())) {
     throw FileError("read_idx: cannot read " + path + ": " + std::strerror(errno));

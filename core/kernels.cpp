@@ -1,13 +1,16 @@
 // xsimd versions of the row kernels, and their scalar references.
 //
 // Rows start anywhere in a tensor, so every load and store is unaligned. The
-// SIMD loops cover whole batches; a scalar loop finishes the tail.
+// SIMD loops cover whole batches, and the tail of a row goes through one more
+// batch whose missing lanes hold -inf, which adds nothing to a maximum and 0
+// to a sum of exponentials. Short rows, such as 10 classes, are then one
+// batch of work instead of a scalar loop.
 #include "core/kernels.hpp"
 
 // GCC 12 reports -Wmaybe-uninitialized and -Wuninitialized inside its own
-// AVX-512 intrinsic headers once they are inlined here (GCC bug 105593, fixed
-// in GCC 13). The pragmas must come before the include, because GCC applies
-// them by position.
+// AVX-512 intrinsic headers once they are inlined here (GCC bug 105593: the
+// headers leave "don't care" operands uninitialised on purpose). The pragmas
+// must come before the include, because GCC applies them by position.
 #if defined(__GNUC__) && !defined(__clang__)
 #pragma GCC diagnostic ignored "-Wmaybe-uninitialized"
 #pragma GCC diagnostic ignored "-Wuninitialized"
@@ -41,7 +44,25 @@ T horizontal_max(const Batch<T>& values) {
   return *std::max_element(lanes.begin(), lanes.end());
 }
 
-// Returns sum over the block of exp(x - shift).
+// Returns the `count` values at `values`, fewer than a batch, as a batch
+// whose other lanes are -inf.
+template <class T>
+Batch<T> load_tail(const T* values, std::size_t count) {
+  alignas(Batch<T>::arch_type::alignment()) std::array<T, Batch<T>::size> lanes;
+  lanes.fill(minus_infinity<T>);
+  std::copy(values, values + count, lanes.begin());
+  return Batch<T>::load_aligned(lanes.data());
+}
+
+// Stores the first `count` lanes of `values`, fewer than a batch.
+template <class T>
+void store_tail(const Batch<T>& values, std::size_t count, T* out) {
+  alignas(Batch<T>::arch_type::alignment()) std::array<T, Batch<T>::size> lanes;
+  values.store_aligned(lanes.data());
+  std::copy(lanes.begin(), lanes.begin() + count, out);
+}
+
+// Returns sum over the block of exp(x - shift), for a finite shift.
 template <class T>
 T block_sum_exp(const T* block, std::size_t length, T shift) {
   constexpr std::size_t lanes = Batch<T>::size;
@@ -51,9 +72,10 @@ T block_sum_exp(const T* block, std::size_t length, T shift) {
   for (std::size_t i = 0; i < simd_end; i += lanes) {
     sums += xsimd::exp(Batch<T>::load_unaligned(block + i) - shift_batch);
   }
-  T sum = xsimd::hadd(sums);
-  for (std::size_t i = simd_end; i < length; ++i) sum += std::exp(block[i] - shift);
-  return sum;
+  if (simd_end < length) {
+    sums += xsimd::exp(load_tail(block + simd_end, length - simd_end) - shift_batch);
+  }
+  return xsimd::hadd(sums);
 }
 
 }  // namespace
@@ -62,16 +84,12 @@ template <class T>
 T row_max(const T* row, std::size_t length) {
   constexpr std::size_t lanes = Batch<T>::size;
   const std::size_t simd_end = length - length % lanes;
-  T max = minus_infinity<T>;
-  if (simd_end > 0) {
-    Batch<T> maxima(minus_infinity<T>);
-    for (std::size_t i = 0; i < simd_end; i += lanes) {
-      maxima = xsimd::max(maxima, Batch<T>::load_unaligned(row + i));
-    }
-    max = horizontal_max(maxima);
+  Batch<T> maxima(minus_infinity<T>);
+  for (std::size_t i = 0; i < simd_end; i += lanes) {
+    maxima = xsimd::max(maxima, Batch<T>::load_unaligned(row + i));
   }
-  for (std::size_t i = simd_end; i < length; ++i) max = std::max(max, row[i]);
-  return max;
+  if (simd_end < length) maxima = xsimd::max(maxima, load_tail(row + simd_end, length - simd_end));
+  return horizontal_max(maxima);
 }
 
 template <class T>
@@ -106,30 +124,35 @@ T row_logsumexp(const T* row, std::size_t length) {
 
 template <class T>
 void row_softmax(const T* row, std::size_t length, T* probs) {
+  row_scaled_softmax(row, length, T(1), probs);
+}
+
+template <class T>
+void row_scaled_softmax(const T* row, std::size_t length, T scale, T* out) {
   constexpr std::size_t lanes = Batch<T>::size;
   const std::size_t simd_end = length - length % lanes;
   const T max = row_max(row, length);
 
-  // Pass 1 writes exp(x - max) and sums it; pass 2 scales by 1 / sum.
+  // Pass 1 writes exp(x - max) and sums it; pass 2 multiplies by scale / sum.
   const Batch<T> max_batch(max);
   Batch<T> sums(T(0));
   for (std::size_t i = 0; i < simd_end; i += lanes) {
     const Batch<T> exps = xsimd::exp(Batch<T>::load_unaligned(row + i) - max_batch);
-    exps.store_unaligned(probs + i);
+    exps.store_unaligned(out + i);
     sums += exps;
   }
-  T sum = xsimd::hadd(sums);
-  for (std::size_t i = simd_end; i < length; ++i) {
-    probs[i] = std::exp(row[i] - max);
-    sum += probs[i];
+  if (simd_end < length) {
+    const Batch<T> exps = xsimd::exp(load_tail(row + simd_end, length - simd_end) - max_batch);
+    store_tail(exps, length - simd_end, out + simd_end);
+    sums += exps;
   }
 
-  const T inverse_sum = T(1) / sum;
-  const Batch<T> inverse_batch(inverse_sum);
+  const T factor = scale / xsimd::hadd(sums);
+  const Batch<T> factor_batch(factor);
   for (std::size_t i = 0; i < simd_end; i += lanes) {
-    (Batch<T>::load_unaligned(probs + i) * inverse_batch).store_unaligned(probs + i);
+    (Batch<T>::load_unaligned(out + i) * factor_batch).store_unaligned(out + i);
   }
-  for (std::size_t i = simd_end; i < length; ++i) probs[i] *= inverse_sum;
+  for (std::size_t i = simd_end; i < length; ++i) out[i] *= factor;
 }
 
 namespace reference {
@@ -169,6 +192,12 @@ void row_softmax(const T* row, std::size_t length, T* probs) {
   for (std::size_t i = 0; i < length; ++i) probs[i] /= sum;
 }
 
+template <class T>
+void row_scaled_softmax(const T* row, std::size_t length, T scale, T* out) {
+  row_softmax(row, length, out);
+  for (std::size_t i = 0; i < length; ++i) out[i] *= scale;
+}
+
 }  // namespace reference
 
 #define TAPEGRAD_INSTANTIATE_KERNELS(T)                                   \
@@ -176,10 +205,12 @@ void row_softmax(const T* row, std::size_t length, T* probs) {
   template MaxSumExp<T> row_max_sum_exp(const T*, std::size_t);           \
   template T row_logsumexp(const T*, std::size_t);                        \
   template void row_softmax(const T*, std::size_t, T*);                   \
+  template void row_scaled_softmax(const T*, std::size_t, T, T*);         \
   template T reference::row_max(const T*, std::size_t);                   \
   template MaxSumExp<T> reference::row_max_sum_exp(const T*, std::size_t); \
   template T reference::row_logsumexp(const T*, std::size_t);             \
-  template void reference::row_softmax(const T*, std::size_t, T*);
+  template void reference::row_softmax(const T*, std::size_t, T*);        \
+  template void reference::row_scaled_softmax(const T*, std::size_t, T, T*);
 
 TAPEGRAD_INSTANTIATE_KERNELS(float)
 TAPEGRAD_INSTANTIATE_KERNELS(double)

@@ -41,6 +41,11 @@ T row_logsumexp(const T* row, std::size_t length);
 template <class T>
 void row_softmax(const T* row, std::size_t length, T* probs);
 
+// Writes scale · softmax(x) into out, which may alias row: the softmax and a
+// factor such as grad_output / batch_size in the same passes.
+template <class T>
+void row_scaled_softmax(const T* row, std::size_t length, T scale, T* out);
+
 namespace reference {
 
 template <class T>
@@ -54,6 +59,9 @@ T row_logsumexp(const T* row, std::size_t length);
 
 template <class T>
 void row_softmax(const T* row, std::size_t length, T* probs);
+
+template <class T>
+void row_scaled_softmax(const T* row, std::size_t length, T scale, T* out);
 
 }  // namespace reference
 }  // namespace tapegrad

@@ -1,6 +1,7 @@
 #include "core/random.hpp"
 
 #include <cmath>
+#include <cstdlib>
 #include <numbers>
 #include <sstream>
 
@@ -22,16 +23,21 @@ double Generator::uniform() {
 }
 
 double Generator::uniform(double low, double high) {
-  if (!(low <= high)) {
-    throw ValueError("Generator::uniform: low must not exceed high, got low=" +
-                     std::to_string(low) + ", high=" + std::to_string(high));
+  // Infinite bounds would give inf, or NaN from inf - inf.
+  if (!(std::isfinite(low) && std::isfinite(high) && low <= high)) {
+    throw ValueError("Generator::uniform: low and high must be finite with low <= high, got "
+                     "low=" + std::to_string(low) + ", high=" + std::to_string(high));
   }
   return low + (high - low) * uniform();
 }
 
 double Generator::normal(double mean, double stddev) {
-  if (!(stddev >= 0.0)) {
-    throw ValueError("Generator::normal: stddev must be >= 0, got " + std::to_string(stddev));
+  if (!std::isfinite(mean)) {
+    throw ValueError("Generator::normal: mean must be finite, got " + std::to_string(mean));
+  }
+  if (!(std::isfinite(stddev) && stddev >= 0.0)) {
+    throw ValueError("Generator::normal: stddev must be finite and >= 0, got " +
+                     std::to_string(stddev));
   }
   if (has_spare_normal_) {
     has_spare_normal_ = false;
@@ -93,13 +99,21 @@ void Generator::set_state(const std::string& state) {
   bool has_spare = false;
   std::string spare_text;
   in >> engine >> has_spare >> spare_text;
-  if (in.fail()) {
+
+  // state() writes the spare normal sample as a finite hexfloat. Anything
+  // else, such as "nan", would come out of the next normal() call.
+  char* spare_end = nullptr;
+  const double spare = std::strtod(spare_text.c_str(), &spare_end);
+  const bool spare_valid = !spare_text.empty() &&
+                           spare_end == spare_text.c_str() + spare_text.size() &&
+                           std::isfinite(spare);
+  if (in.fail() || !spare_valid) {
     throw ValueError("Generator::set_state: the text is not a generator state (" +
                      std::to_string(state.size()) + " characters); pass a string from state()");
   }
   engine_ = engine;
   has_spare_normal_ = has_spare;
-  spare_normal_ = std::strtod(spare_text.c_str(), nullptr);
+  spare_normal_ = spare;
 }
 
 Generator& default_generator() {

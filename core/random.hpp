@@ -26,11 +26,13 @@ class Generator {
   // A uniform double in [0, 1) with 53 random bits.
   double uniform();
 
-  // A uniform double in [low, high).
+  // A uniform double in [low, high). Throws ValueError unless both bounds
+  // are finite and low <= high.
   double uniform(double low, double high);
 
   // A normal sample by the Box-Muller transform; the second value of each
-  // pair is kept for the next call.
+  // pair is kept for the next call. Throws ValueError for a mean that is not
+  // finite or a stddev that is negative or not finite.
   double normal(double mean = 0.0, double stddev = 1.0);
 
   // A uniform integer in [0, bound), without modulo bias. bound must be > 0.
@@ -47,6 +49,7 @@ class Generator {
 
   // The whole state as text, and its inverse, for checkpoints: a generator
   // restored from state() continues with exactly the same numbers.
+  // set_state() throws ValueError for text not in the format of state().
   std::string state() const;
   void set_state(const std::string& state);
 

@@ -2,6 +2,7 @@
 #pragma once
 
 #include <cstddef>
+#include <limits>
 #include <sstream>
 #include <string>
 
@@ -9,6 +10,13 @@
 #include "core/tensor.hpp"
 
 namespace tapegrad {
+
+// Largest product of the nonzero sizes of a shape that a Tensor can take.
+// xtensor computes strides as std::ptrdiff_t products of the trailing sizes,
+// so a larger product overflows them even when another size is 0 and the
+// tensor has no elements. Readers of shapes from files check against it.
+inline constexpr std::size_t kMaxTensorElements =
+    static_cast<std::size_t>(std::numeric_limits<std::ptrdiff_t>::max());
 
 // Formats a shape as "[32, 784]"; a scalar (rank 0) is "[]".
 template <class Shape>

@@ -1,6 +1,7 @@
 #include "nn/adam.hpp"
 
 #include <cmath>
+#include <limits>
 #include <string>
 
 #include "core/error.hpp"
@@ -21,8 +22,10 @@ Adam<T>::Adam(std::vector<Variable<T>> parameters, double learning_rate, AdamOpt
   const auto check = &Optimizer<T>::check_hyperparameter;
   check(options.beta1 >= 0.0 && options.beta1 < 1.0, name, "beta1", options.beta1, "in [0, 1)");
   check(options.beta2 >= 0.0 && options.beta2 < 1.0, name, "beta2", options.beta2, "in [0, 1)");
-  check(std::isfinite(options.eps) && options.eps >= 0.0, name, "eps", options.eps,
-        "finite and >= 0");
+  // PyTorch allows eps = 0, but then a gradient element that is 0 from the
+  // start gives m / sqrt(v) = 0 / 0 = NaN.
+  check(std::isfinite(options.eps) && options.eps > 0.0, name, "eps", options.eps,
+        "finite and > 0");
   check(std::isfinite(options.weight_decay) && options.weight_decay >= 0.0, name,
         "weight_decay", options.weight_decay, "finite and >= 0");
   exp_avg_.resize(this->parameters_.size());
@@ -32,6 +35,8 @@ Adam<T>::Adam(std::vector<Variable<T>> parameters, double learning_rate, AdamOpt
 
 template <class T>
 void Adam<T>::step() {
+  this->check_gradients(std::string(name_) + "::step");
+
   const double lr = this->learning_rate_;
   const T beta1 = static_cast<T>(options_.beta1);
   const T beta2 = static_cast<T>(options_.beta2);
@@ -106,8 +111,12 @@ void Adam<T>::load_state(const std::vector<OptimizerStateTensor<T>>& tensors,
     const bool numeric = !digits.empty() && digits.size() < 10 &&
                          digits.find_first_not_of("0123456789") == std::string::npos;
     const std::size_t index = numeric ? std::stoul(digits) : this->parameters_.size();
-    const bool valid_count = tensor.value.size() == 1 && tensor.value.flat(0) >= T(1) &&
-                             tensor.value.flat(0) == std::floor(tensor.value.flat(0));
+    // The bound keeps the conversion to size_t defined: a larger value, inf
+    // included, has no size_t value.
+    const bool valid_count =
+        tensor.value.size() == 1 && tensor.value.flat(0) >= T(1) &&
+        tensor.value.flat(0) < static_cast<T>(std::numeric_limits<std::size_t>::max()) &&
+        tensor.value.flat(0) == std::floor(tensor.value.flat(0));
     if (index >= this->parameters_.size() || !valid_count) {
       throw ValueError(std::string(name_) + "::load_state: invalid state '" + tensor.name +
                        "'; expected step.<parameter index> holding one whole count >= 1");

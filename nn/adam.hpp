@@ -27,7 +27,8 @@ template <class T = float>
 class Adam : public Optimizer<T> {
  public:
   // Throws ValueError, naming the value, for a negative or non-finite
-  // learning rate, eps or weight decay, or betas outside [0, 1).
+  // learning rate or weight decay, an eps that is not finite and > 0, or
+  // betas outside [0, 1).
   Adam(std::vector<Variable<T>> parameters, double learning_rate = 1e-3, AdamOptions options = {});
 
   void step() override;

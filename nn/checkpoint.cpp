@@ -1,5 +1,6 @@
 #include "nn/checkpoint.hpp"
 
+#include <cmath>
 #include <cstdio>
 #include <map>
 #include <sstream>
@@ -44,8 +45,10 @@ std::size_t parse_count(const std::map<std::string, std::string>& metadata, cons
   return std::stoull(text);
 }
 
-double parse_double(const std::map<std::string, std::string>& metadata, const std::string& key,
-                    const std::string& path) {
+// Reads a learning rate, which must be finite and >= 0 as optimizers require,
+// so that an invalid one is rejected before anything is changed.
+double parse_learning_rate(const std::map<std::string, std::string>& metadata,
+                           const std::string& key, const std::string& path) {
   const auto found = metadata.find(key);
   const std::string text = found == metadata.end() ? "" : found->second;
   char* end = nullptr;
@@ -53,6 +56,10 @@ double parse_double(const std::map<std::string, std::string>& metadata, const st
   if (text.empty() || end != text.c_str() + text.size()) {
     throw FileError("load: " + path + " has no valid metadata '" + key + "' (found '" + text +
                     "'); it is not a complete tapegrad training checkpoint");
+  }
+  if (!(std::isfinite(value) && value >= 0.0)) {
+    throw FileError("load: " + path + ": metadata '" + key + "' is '" + text +
+                    "', but a learning rate must be finite and >= 0");
   }
   return value;
 }
@@ -179,20 +186,23 @@ void load(const std::string& path, Module<T>& module, TrainingState<T>& state) {
       optimizer_tensors.push_back({name.substr(std::string(kOptimizerPrefix).size()), *typed});
     }
     step_count = parse_count(contents.metadata, "tapegrad.optimizer.step_count", path);
-    learning_rate = parse_double(contents.metadata, "tapegrad.optimizer.learning_rate", path);
+    learning_rate =
+        parse_learning_rate(contents.metadata, "tapegrad.optimizer.learning_rate", path);
   }
   std::size_t scheduler_epoch = 0;
   double scheduler_base_rate = 0;
   if (state.scheduler) {
     scheduler_epoch = parse_count(contents.metadata, "tapegrad.scheduler.epoch", path);
     scheduler_base_rate =
-        parse_double(contents.metadata, "tapegrad.scheduler.base_learning_rate", path);
+        parse_learning_rate(contents.metadata, "tapegrad.scheduler.base_learning_rate", path);
   }
   std::string generator_state;
   if (state.generator) {
     const auto found = contents.metadata.find("tapegrad.generator");
     if (found == contents.metadata.end()) {
-      throw FileError("load: " + path + " holds no generator state (metadata tapegrad.generator)");
+      throw FileError("load: " + path +
+                      " has no generator state (metadata tapegrad.generator is missing); save "
+                      "it with a TrainingState whose generator is set");
     }
     generator_state = found->second;
     Generator probe;
@@ -212,7 +222,16 @@ void load(const std::string& path, Module<T>& module, TrainingState<T>& state) {
     }
   }
   assign_parameters(module, std::move(values));
-  if (state.scheduler) state.scheduler->restore(scheduler_epoch, scheduler_base_rate);
+  if (state.scheduler) {
+    // NOTE: a schedule whose rate at the saved epoch is not finite (StepLR
+    // with gamma > 1 after many epochs) fails here, after the parameters and
+    // the optimizer state were loaded.
+    try {
+      state.scheduler->restore(scheduler_epoch, scheduler_base_rate);
+    } catch (const ValueError& error) {
+      throw FileError("load: " + path + ": cannot restore the scheduler: " + error.what());
+    }
+  }
   if (state.optimizer) state.optimizer->set_learning_rate(learning_rate);
   if (state.generator) state.generator->set_state(generator_state);
   state.epoch = epoch;

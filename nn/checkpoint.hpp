@@ -22,7 +22,7 @@
 
 namespace tapegrad {
 
-// What a training checkpoint holds besides the parameters. Null pointers are
+// What a training checkpoint contains besides the parameters. Null pointers are
 // left out when saving and left alone when loading.
 template <class T>
 struct TrainingState {

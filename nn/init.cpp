@@ -1,6 +1,8 @@
 #include "nn/init.hpp"
 
+#include <algorithm>
 #include <cmath>
+#include <limits>
 #include <string>
 
 #include "core/error.hpp"
@@ -9,8 +11,36 @@
 namespace tapegrad {
 namespace {
 
-double leaky_relu_gain(double negative_slope) {
+// Generator::normal's samples lie within this many standard deviations of
+// the mean: sqrt(-2 ln(2^-53)) = sqrt(106 ln 2) is about 8.572, because its
+// uniform numbers have 53 bits.
+constexpr double kMaxNormalDeviations = 8.58;
+
+double leaky_relu_gain(double negative_slope, const char* caller) {
+  if (!std::isfinite(negative_slope)) {
+    throw ValueError(std::string(caller) + ": negative_slope must be finite, got " +
+                     std::to_string(negative_slope));
+  }
   return std::sqrt(2.0 / (1.0 + negative_slope * negative_slope));
+}
+
+void check_gain(double gain, const char* caller) {
+  if (!(std::isfinite(gain) && gain >= 0.0)) {
+    throw ValueError(std::string(caller) + ": gain must be finite and >= 0, got " +
+                     std::to_string(gain));
+  }
+}
+
+// Throws ValueError unless every sample up to `magnitude` converts to T:
+// converting a double beyond T's range is undefined behaviour.
+template <class T>
+void check_fits(double magnitude, const char* caller, const std::string& what) {
+  if (!(magnitude <= static_cast<double>(std::numeric_limits<T>::max()))) {
+    throw ValueError(std::string(caller) + ": " + what + " gives samples up to " +
+                     std::to_string(magnitude) + ", beyond the largest " +
+                     (sizeof(T) == 4 ? "float" : "double") + ", " +
+                     std::to_string(std::numeric_limits<T>::max()));
+  }
 }
 
 template <class T>
@@ -25,8 +55,22 @@ std::size_t chosen_fan(const Tensor<T>& weight, FanMode mode, const char* caller
 }
 
 template <class T>
-void fill_normal(Tensor<T>& tensor, Generator& generator, double stddev) {
+void fill_normal(Tensor<T>& tensor, Generator& generator, double stddev, const char* caller) {
+  check_fits<T>(kMaxNormalDeviations * stddev, caller,
+                "the standard deviation " + std::to_string(stddev));
   for (T& value : tensor) value = static_cast<T>(generator.normal(0.0, stddev));
+}
+
+template <class T>
+void fill_uniform(Tensor<T>& tensor, Generator& generator, double low, double high,
+                  const char* caller) {
+  if (!(std::isfinite(low) && std::isfinite(high) && low <= high)) {
+    throw ValueError(std::string(caller) + ": low and high must be finite with low <= high, " +
+                     "got low=" + std::to_string(low) + ", high=" + std::to_string(high));
+  }
+  check_fits<T>(std::max(std::abs(low), std::abs(high)), caller,
+                "the range [" + std::to_string(low) + ", " + std::to_string(high) + ")");
+  for (T& value : tensor) value = static_cast<T>(generator.uniform(low, high));
 }
 
 }  // namespace
@@ -46,26 +90,31 @@ Fans compute_fans(const Tensor<T>& weight) {
 
 template <class T>
 void uniform(Tensor<T>& tensor, Generator& generator, double low, double high) {
-  for (T& value : tensor) value = static_cast<T>(generator.uniform(low, high));
+  fill_uniform(tensor, generator, low, high, "uniform");
 }
 
 template <class T>
 void kaiming_uniform(Tensor<T>& weight, Generator& generator, double negative_slope,
                      FanMode mode) {
-  const std::size_t fan = chosen_fan(weight, mode, "kaiming_uniform");
-  const double bound = leaky_relu_gain(negative_slope) * std::sqrt(3.0 / static_cast<double>(fan));
-  uniform(weight, generator, -bound, bound);
+  const char* caller = "kaiming_uniform";
+  const double gain = leaky_relu_gain(negative_slope, caller);
+  const std::size_t fan = chosen_fan(weight, mode, caller);
+  const double bound = gain * std::sqrt(3.0 / static_cast<double>(fan));
+  fill_uniform(weight, generator, -bound, bound, caller);
 }
 
 template <class T>
 void kaiming_normal(Tensor<T>& weight, Generator& generator, double negative_slope,
                     FanMode mode) {
-  const std::size_t fan = chosen_fan(weight, mode, "kaiming_normal");
-  fill_normal(weight, generator, leaky_relu_gain(negative_slope) / std::sqrt(static_cast<double>(fan)));
+  const char* caller = "kaiming_normal";
+  const double gain = leaky_relu_gain(negative_slope, caller);
+  const std::size_t fan = chosen_fan(weight, mode, caller);
+  fill_normal(weight, generator, gain / std::sqrt(static_cast<double>(fan)), caller);
 }
 
 template <class T>
 void xavier_uniform(Tensor<T>& weight, Generator& generator, double gain) {
+  check_gain(gain, "xavier_uniform");
   const Fans fans = compute_fans(weight);
   const double fan_sum = static_cast<double>(fans.fan_in + fans.fan_out);
   if (fan_sum == 0) {
@@ -73,18 +122,19 @@ void xavier_uniform(Tensor<T>& weight, Generator& generator, double gain) {
                      " has fan_in + fan_out = 0");
   }
   const double bound = gain * std::sqrt(6.0 / fan_sum);
-  uniform(weight, generator, -bound, bound);
+  fill_uniform(weight, generator, -bound, bound, "xavier_uniform");
 }
 
 template <class T>
 void xavier_normal(Tensor<T>& weight, Generator& generator, double gain) {
+  check_gain(gain, "xavier_normal");
   const Fans fans = compute_fans(weight);
   const double fan_sum = static_cast<double>(fans.fan_in + fans.fan_out);
   if (fan_sum == 0) {
     throw ShapeError("xavier_normal: the weight shaped " + format_shape(weight.shape()) +
                      " has fan_in + fan_out = 0");
   }
-  fill_normal(weight, generator, gain * std::sqrt(2.0 / fan_sum));
+  fill_normal(weight, generator, gain * std::sqrt(2.0 / fan_sum), "xavier_normal");
 }
 
 template <class T>

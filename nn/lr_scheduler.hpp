@@ -9,6 +9,7 @@
 
 #include <cstddef>
 
+#include "core/error.hpp"
 #include "nn/optimizer.hpp"
 
 namespace tapegrad {
@@ -33,11 +34,20 @@ class LRScheduler {
   double base_learning_rate() const { return base_learning_rate_; }
 
   // Restores the schedule from a checkpoint and sets the optimizer's learning
-  // rate to match it.
+  // rate to match it. Throws ValueError, and changes nothing, when that rate
+  // is not finite and >= 0.
   void restore(std::size_t epoch, double base_learning_rate) {
+    const double old_base_learning_rate = base_learning_rate_;
+    const std::size_t old_epoch = epoch_;
     base_learning_rate_ = base_learning_rate;
     epoch_ = epoch;
-    optimizer_->set_learning_rate(learning_rate_at(epoch_));
+    try {
+      optimizer_->set_learning_rate(learning_rate_at(epoch_));
+    } catch (const ValueError&) {
+      base_learning_rate_ = old_base_learning_rate;
+      epoch_ = old_epoch;
+      throw;
+    }
   }
 
  private:

@@ -1,9 +1,13 @@
 #include "nn/optimizer.hpp"
 
+#include <algorithm>
+#include <atomic>
 #include <cmath>
+#include <limits>
 #include <sstream>
 
 #include "core/error.hpp"
+#include "core/parallel.hpp"
 #include "core/shape.hpp"
 
 namespace tapegrad {
@@ -22,6 +26,47 @@ Optimizer<T>::Optimizer(std::vector<Variable<T>> parameters, double learning_rat
     : parameters_(std::move(parameters)), learning_rate_(learning_rate) {
   check_hyperparameter(std::isfinite(learning_rate) && learning_rate >= 0.0, "Optimizer",
                        "learning rate", learning_rate, "finite and >= 0");
+}
+
+namespace {
+
+// Counts the NaN and infinite values among `size` values, in parallel. The
+// count has no early exit and no branch, so the compiler vectorises it: the
+// check runs before every step and reads every gradient.
+template <class T>
+std::size_t count_non_finite(const T* values, std::size_t size) {
+  constexpr std::size_t kGrain = 16384;
+  std::atomic<std::size_t> total{0};
+  parallel_for(size, kGrain, [&](std::size_t begin, std::size_t end) {
+    std::size_t count = 0;
+    for (std::size_t i = begin; i < end; ++i) {
+      count += !(std::abs(values[i]) <= std::numeric_limits<T>::max());
+    }
+    total.fetch_add(count, std::memory_order_relaxed);
+  });
+  return total.load(std::memory_order_relaxed);
+}
+
+}  // namespace
+
+template <class T>
+void Optimizer<T>::check_gradients(const std::string& caller) const {
+  for (std::size_t index = 0; index < parameters_.size(); ++index) {
+    const Variable<T>& parameter = parameters_[index];
+    if (!parameter.requires_grad() || !parameter.has_grad()) continue;
+
+    const Tensor<T>& grad = parameter.grad();
+    const T* begin = grad.data();
+    const T* end = begin + grad.size();
+    if (count_non_finite(begin, grad.size()) == 0) continue;
+    const T* bad = std::find_if(begin, end, [](T value) { return !std::isfinite(value); });
+    std::ostringstream message;
+    message << caller << ": the gradient of parameter " << index << ", shaped "
+            << format_shape(parameter.shape()) << ", is " << *bad << " at flat index "
+            << (bad - begin)
+            << "; no parameter was updated (set_detect_anomaly(true) names the op that made it)";
+    throw ValueError(message.str());
+  }
 }
 
 template <class T>

@@ -1,8 +1,11 @@
 // Optimizer: the base of SGD, Adam and AdamW.
 //
-// An optimizer holds handles to the parameters it updates. The training loop
+// An optimizer keeps handles to the parameters it updates. The training loop
 // calls zero_grad(), runs forward and backward, then step(). step() skips
 // parameters that are frozen (requires_grad off) or have no gradient yet.
+// It throws ValueError, before updating anything, when a gradient it would
+// use contains NaN or inf, because the update would spread it into the
+// parameters.
 #pragma once
 
 #include <cstddef>
@@ -59,6 +62,10 @@ class Optimizer {
  protected:
   static void check_hyperparameter(bool valid, const char* optimizer, const char* name,
                                    double value, const char* valid_range);
+
+  // Throws ValueError at the first NaN or infinite gradient element of a
+  // parameter that step() updates, naming the parameter and the position.
+  void check_gradients(const std::string& caller) const;
 
   // Sorts state tensors named "<kind>.<parameter index>" into one slot per
   // parameter for each kind, checking each shape against its parameter.

@@ -102,7 +102,9 @@ SafetensorsEntry parse_entry(const std::string& name, const json& value, std::ui
   // StructureCheck has already limited the shape to max_rank dimensions.
   assert(shape.size() <= max_rank);
   std::uint64_t element_count = 1;
+  std::uint64_t nonzero_product = 1;
   bool overflow = false;
+  bool too_many_elements = false;
   for (const json& size : shape) {
     const std::optional<std::uint64_t> dimension = to_count(size);
     if (!dimension) {
@@ -111,6 +113,11 @@ SafetensorsEntry parse_entry(const std::string& name, const json& value, std::ui
     }
     entry.shape.push_back(static_cast<std::size_t>(*dimension));
     overflow = overflow || !multiply_checked(element_count, *dimension, element_count);
+    if (*dimension != 0) {
+      too_many_elements = too_many_elements ||
+                          !multiply_checked(nonzero_product, *dimension, nonzero_product) ||
+                          nonzero_product > kMaxTensorElements;
+    }
   }
   // As in the reference reader, the running product must not overflow even
   // when a later dimension is 0.
@@ -119,6 +126,14 @@ SafetensorsEntry parse_entry(const std::string& name, const json& value, std::ui
   if (overflow) {
     throw FileError(where + ": shape " + format_shape(entry.shape) +
                     " has more bytes than a 64-bit size can count");
+  }
+  // A shape such as [0, 2^40, 2^40] passes the check above, because its
+  // running product is 0, but xtensor's strides for it overflow (see
+  // kMaxTensorElements).
+  if (too_many_elements) {
+    throw FileError(where + ": shape " + format_shape(entry.shape) +
+                    " is too large: the product of its nonzero sizes exceeds " +
+                    std::to_string(kMaxTensorElements) + ", the most elements a tensor can index");
   }
 
   const json& offsets = require_field(value, "data_offsets", where);

@@ -4,6 +4,7 @@
 #include <string>
 
 #include "core/error.hpp"
+#include "core/parallel.hpp"
 
 namespace tapegrad {
 
@@ -26,8 +27,17 @@ SGD<T>::SGD(std::vector<Variable<T>> parameters, double learning_rate, SgdOption
   has_momentum_buffer_.assign(this->parameters_.size(), false);
 }
 
+namespace {
+
+// Parameters of fewer elements are updated on one thread (see parallel_for).
+constexpr std::size_t kGrain = 16384;
+
+}  // namespace
+
 template <class T>
 void SGD<T>::step() {
+  this->check_gradients("SGD::step");
+
   const T lr = static_cast<T>(this->learning_rate_);
   const T momentum = static_cast<T>(options_.momentum);
   const T dampening = static_cast<T>(options_.dampening);
@@ -43,9 +53,11 @@ void SGD<T>::step() {
 
     // Plain SGD needs no buffer: one fused loop.
     if (momentum == T(0)) {
-      for (std::size_t i = 0; i < size; ++i) {
-        values[i] -= lr * (grads[i] + weight_decay * values[i]);
-      }
+      parallel_for(size, kGrain, [=](std::size_t begin, std::size_t end) {
+        for (std::size_t i = begin; i < end; ++i) {
+          values[i] -= lr * (grads[i] + weight_decay * values[i]);
+        }
+      });
       continue;
     }
 
@@ -56,12 +68,16 @@ void SGD<T>::step() {
       has_momentum_buffer_[index] = true;
     }
     T* velocity = buffer.data();
-    for (std::size_t i = 0; i < size; ++i) {
-      const T gradient = grads[i] + weight_decay * values[i];
-      velocity[i] = first_step ? gradient : momentum * velocity[i] + (T(1) - dampening) * gradient;
-      const T update = options_.nesterov ? gradient + momentum * velocity[i] : velocity[i];
-      values[i] -= lr * update;
-    }
+    const bool nesterov = options_.nesterov;
+    parallel_for(size, kGrain, [=](std::size_t begin, std::size_t end) {
+      for (std::size_t i = begin; i < end; ++i) {
+        const T gradient = grads[i] + weight_decay * values[i];
+        velocity[i] =
+            first_step ? gradient : momentum * velocity[i] + (T(1) - dampening) * gradient;
+        const T update = nesterov ? gradient + momentum * velocity[i] : velocity[i];
+        values[i] -= lr * update;
+      }
+    });
   }
   ++this->step_count_;
 }

@@ -46,6 +46,15 @@ void check_row(const std::vector<T>& row) {
     CAPTURE(i);
     CHECK(fast_probs[i] == doctest::Approx(slow_probs[i]).epsilon(kTolerance<T>).scale(1e-30));
   }
+
+  const T scale = T(-0.375);
+  std::vector<T> fast_scaled(length), slow_scaled(length);
+  row_scaled_softmax(row.data(), length, scale, fast_scaled.data());
+  reference::row_scaled_softmax(row.data(), length, scale, slow_scaled.data());
+  for (std::size_t i = 0; i < length; ++i) {
+    CAPTURE(i);
+    CHECK(fast_scaled[i] == doctest::Approx(slow_scaled[i]).epsilon(kTolerance<T>).scale(1e-30));
+  }
 }
 
 }  // namespace
@@ -112,6 +121,15 @@ TEST_CASE_TEMPLATE("kernels on empty and all -inf rows", T, float, double) {
   CHECK(stats.max == -kInf<T>);
   CHECK(stats.sum_exp == T(0));
   CHECK(row_logsumexp(row.data(), row.size()) == -kInf<T>);
+}
+
+TEST_CASE_TEMPLATE("scaled softmax computed by hand", T, float, double) {
+  // exp values 1 and 3: softmax [1/4, 3/4], times -2.
+  const std::vector<T> row = {T(0), T(std::log(3.0))};
+  std::vector<T> out(2);
+  row_scaled_softmax(row.data(), 2, T(-2), out.data());
+  CHECK(out[0] == doctest::Approx(-0.5).epsilon(kTolerance<T>));
+  CHECK(out[1] == doctest::Approx(-1.5).epsilon(kTolerance<T>));
 }
 
 TEST_CASE("softmax may write over its input") {

@@ -169,7 +169,7 @@ TEST_CASE("invalid hyperparameters throw naming the value") {
   CHECK_THROWS_WITH_AS(Adam<double>({p}, 0.1, {.beta2 = -0.1}),
                        "Adam: beta2 must be in [0, 1), got -0.1", ValueError);
   CHECK_THROWS_WITH_AS(Adam<double>({p}, 0.1, {.eps = -1e-8}),
-                       "Adam: eps must be finite and >= 0, got -1e-08", ValueError);
+                       "Adam: eps must be finite and > 0, got -1e-08", ValueError);
   CHECK_THROWS_WITH_AS(AdamW<double>({p}, 0.1, {.weight_decay = -0.01}),
                        "AdamW: weight_decay must be finite and >= 0, got -0.01", ValueError);
 

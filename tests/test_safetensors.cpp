@@ -319,6 +319,9 @@ TEST_CASE("safetensors rejects malformed files") {
                    "shape [4294967296, 4294967296] has more bytes than a 64-bit size can count");
     check_rejected(with_shape("[4611686018427387904]"), "has more bytes than a 64-bit size");
     check_rejected(with_shape("[4294967296,4294967296,0]"), "has more bytes than a 64-bit size");
+    check_rejected(with_shape("[0,4294967296,4294967296]"),
+                   "shape [0, 4294967296, 4294967296] is too large: the product of its nonzero "
+                   "sizes exceeds 9223372036854775807");
     std::string deep = "[1";
     for (int i = 0; i < 64; ++i) deep += ",1";
     check_rejected(with_shape(deep + "]"), "the header has an array of more than 64 elements");
