@@ -23,10 +23,13 @@ double Generator::uniform() {
 }
 
 double Generator::uniform(double low, double high) {
-  // Infinite bounds would give inf, or NaN from inf - inf.
-  if (!(std::isfinite(low) && std::isfinite(high) && low <= high)) {
-    throw ValueError("Generator::uniform: low and high must be finite with low <= high, got "
-                     "low=" + std::to_string(low) + ", high=" + std::to_string(high));
+  // Infinite bounds, or a width high - low that overflows, would give inf,
+  // or NaN from inf - inf or inf * 0.
+  if (!(std::isfinite(low) && std::isfinite(high) && low <= high &&
+        std::isfinite(high - low))) {
+    throw ValueError("Generator::uniform: low and high must be finite with low <= high and a "
+                     "finite difference, got low=" + std::to_string(low) + ", high=" +
+                     std::to_string(high));
   }
   return low + (high - low) * uniform();
 }

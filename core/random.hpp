@@ -27,7 +27,7 @@ class Generator {
   double uniform();
 
   // A uniform double in [low, high). Throws ValueError unless both bounds
-  // are finite and low <= high.
+  // and high - low are finite and low <= high.
   double uniform(double low, double high);
 
   // A normal sample by the Box-Muller transform; the second value of each

@@ -34,9 +34,9 @@ void check_gain(double gain, const char* caller) {
 // Throws ValueError unless every sample up to `magnitude` converts to T:
 // converting a double beyond T's range is undefined behaviour.
 template <class T>
-void check_fits(double magnitude, const char* caller, const std::string& what) {
+void check_fits(double magnitude, const char* caller, const std::string& description) {
   if (!(magnitude <= static_cast<double>(std::numeric_limits<T>::max()))) {
-    throw ValueError(std::string(caller) + ": " + what + " gives samples up to " +
+    throw ValueError(std::string(caller) + ": " + description + " gives samples up to " +
                      std::to_string(magnitude) + ", beyond the largest " +
                      (sizeof(T) == 4 ? "float" : "double") + ", " +
                      std::to_string(std::numeric_limits<T>::max()));

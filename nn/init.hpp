@@ -10,10 +10,11 @@
 //   xavier_uniform   U(-b, b),  b = gain · sqrt(6 / (fan_in + fan_out))
 //   xavier_normal    N(0, s²),  s = gain · sqrt(2 / (fan_in + fan_out))
 //
-// They throw ShapeError for a weight of rank below 2 or a fan of 0, and
-// ValueError, naming the value, for a negative_slope that is not finite, a
-// gain that is negative or not finite, and bounds that are not finite, are
-// out of order or give samples beyond T's range.
+// They throw ShapeError for a weight of rank below 2 or a fan of 0. They
+// throw ValueError, naming the value, for a negative_slope that is not
+// finite and a gain that is negative or not finite. They also throw it for
+// bounds that are not finite, are out of order or give samples beyond T's
+// range.
 #pragma once
 
 #include <cstddef>

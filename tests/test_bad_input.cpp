@@ -223,6 +223,8 @@ TEST_CASE("bad input core") {
        Expect::value_error, "got inf"},
       {"Generator::normal NaN mean", [] { Generator(1).normal(not_a_number, 1.0); },
        Expect::value_error, "mean must be finite, got nan"},
+      {"Generator::uniform overflowing width", [] { Generator(1).uniform(-1e308, 1e308); },
+       Expect::value_error, "a finite difference"},
       {"Generator::below 0", [] { Generator(1).below(0); }, Expect::value_error,
        "bound must be > 0, got 0"},
       {"Generator::set_state text", [] { Generator(1).set_state("not a state"); },
@@ -778,6 +780,13 @@ TEST_CASE("bad input layers") {
        Expect::value_error,
        "uniform: low and high must be finite with low <= high, got "
        "low=1.000000, high=-1.000000"},
+      {"uniform of doubles with an overflowing width",
+       [] {
+         Tensor<double> tensor = full<double>({2}, 0.0);
+         Generator generator(1);
+         uniform(tensor, generator, -1e308, 1e308);
+       },
+       Expect::value_error, "Generator::uniform: low and high must be finite"},
       {"uniform bounds beyond float",
        [] {
          Tensor<float> tensor = full({2}, 0.0f);

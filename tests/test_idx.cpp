@@ -283,7 +283,7 @@ TEST_CASE("idx sizes that overflow") {
 
 TEST_CASE("idx header claiming more than the input") {
   // (2^32 - 1) * (2^31 - 1) bytes fit in a tensor's strides but not in
-  // memory; the check must come before any allocation, which
+  // memory. The check must come before any allocation, which
   // AddressSanitizer would also report.
   CHECK_THROWS_WITH_AS(parse(idx_bytes(0x08, {0xFFFFFFFF, 0x7FFFFFFF}, {1, 2, 3})),
                        "parse_idx: test.idx: truncated data: the sizes [4294967295, 2147483647] "
