@@ -9,6 +9,7 @@
 #include "core/kernels.hpp"
 #include "core/parallel.hpp"
 #include "core/random.hpp"
+#include "core/recycling_allocator.hpp"
 #include "core/shape.hpp"
 #include "core/tensor.hpp"
 #include "core/tensor_pool.hpp"

@@ -17,6 +17,7 @@
 #include "autograd/node.hpp"
 #include "autograd/variable.hpp"
 #include "core/error.hpp"
+#include "core/recycling_allocator.hpp"
 #include "core/shape.hpp"
 #include "core/tensor_pool.hpp"
 
@@ -35,13 +36,16 @@ std::string released_graph_message(const Node<T>& node) {
          "first backward() to run it twice, or run the forward pass again";
 }
 
+template <class T>
+using NodeList = std::vector<std::shared_ptr<Node<T>>, RecyclingAllocator<std::shared_ptr<Node<T>>>>;
+
 // Step 1: every node reachable from `root`, each once. Nodes are appended
 // to `reached` as they are found and scanned in that order (breadth first),
 // so one list serves as both the work queue and the result.
 template <class T>
-std::vector<std::shared_ptr<Node<T>>> collect_nodes(const std::shared_ptr<Node<T>>& root) {
+NodeList<T> collect_nodes(const std::shared_ptr<Node<T>>& root) {
   const std::uint64_t mark = next_visit_mark();
-  std::vector<std::shared_ptr<Node<T>>> reached = {root};
+  NodeList<T> reached = {root};
   root->visit_mark = mark;
   for (std::size_t next = 0; next < reached.size(); ++next) {
     const Node<T>& node = *reached[next];
@@ -82,7 +86,7 @@ void run_backward(const Variable<T>& root, Tensor<T> grad_output, bool retain_gr
   }
 
   // Steps 1 and 2.
-  std::vector<std::shared_ptr<Node<T>>> nodes = collect_nodes(root.grad_fn());
+  NodeList<T> nodes = collect_nodes(root.grad_fn());
   std::sort(nodes.begin(), nodes.end(), [](const auto& a, const auto& b) {
     return a->sequence() > b->sequence();
   });

@@ -29,7 +29,7 @@ NodeBase::NodeBase() : sequence_(next_sequence()) {}
 
 template <class T>
 void check_anomaly(const char* op, const char* stage, const Tensor<T>& result,
-                   const std::vector<Variable<T>>& inputs) {
+                   const VariableList<T>& inputs) {
   for (std::size_t i = 0; i < result.size(); ++i) {
     const T value = result.data()[i];
     if (std::isfinite(value)) continue;
@@ -137,8 +137,8 @@ NodeSummary Node<T>::summary() const {
 template class Node<float>;
 template class Node<double>;
 template void check_anomaly(const char*, const char*, const Tensor<float>&,
-                            const std::vector<Variable<float>>&);
+                            const VariableList<float>&);
 template void check_anomaly(const char*, const char*, const Tensor<double>&,
-                            const std::vector<Variable<double>>&);
+                            const VariableList<double>&);
 
 }  // namespace tapegrad

@@ -33,6 +33,7 @@
 #include "autograd/variable.hpp"
 #include "core/error.hpp"
 #include "core/parallel.hpp"
+#include "core/recycling_allocator.hpp"
 #include "core/shape.hpp"
 #include "core/tensor.hpp"
 #include "core/tensor_pool.hpp"
@@ -85,6 +86,11 @@ class NodeBase {
   std::uint64_t sequence_;
 };
 
+// The inputs of a node. Their storage comes from the recycling allocator,
+// like the node itself, because every recorded op creates one such list.
+template <class T>
+using VariableList = std::vector<Variable<T>, RecyclingAllocator<Variable<T>>>;
+
 template <class T>
 class Node : public NodeBase {
  public:
@@ -92,7 +98,7 @@ class Node : public NodeBase {
   // grad_output = d(root) / d(output).
   virtual void backward(const Tensor<T>& grad_output) = 0;
 
-  const std::vector<Variable<T>>& inputs() const { return inputs_; }
+  const VariableList<T>& inputs() const { return inputs_; }
 
   NodeSummary summary() const override;
 
@@ -104,9 +110,9 @@ class Node : public NodeBase {
   void release();
 
   // The engine's bookkeeping, not for op authors.
-  void set_inputs(std::vector<Variable<T>> inputs) { inputs_ = std::move(inputs); }
+  void set_inputs(VariableList<T> inputs) { inputs_ = std::move(inputs); }
   void set_output(const std::shared_ptr<VariableState<T>>& output) { output_ = output; }
-  std::vector<Variable<T>>& mutable_inputs() { return inputs_; }
+  VariableList<T>& mutable_inputs() { return inputs_; }
   std::uint64_t visit_mark = 0;
 
  protected:
@@ -156,8 +162,8 @@ class Node : public NodeBase {
     std::weak_ptr<VariableState<T>> state;
   };
 
-  std::vector<Variable<T>> inputs_;
-  std::vector<ReleasedInput> released_inputs_;
+  VariableList<T> inputs_;
+  std::vector<ReleasedInput, RecyclingAllocator<ReleasedInput>> released_inputs_;
   std::weak_ptr<VariableState<T>> output_;
 };
 
@@ -181,7 +187,7 @@ bool should_record(std::initializer_list<Variable<T>> inputs) {
 // `stage` is "forward" or "backward".
 template <class T>
 void check_anomaly(const char* op, const char* stage, const Tensor<T>& result,
-                   const std::vector<Variable<T>>& inputs);
+                   const VariableList<T>& inputs);
 
 // Records the node of an op and returns the op's result: the last step of
 // every op. NodeType derives from Node<T> and is built from node_args. When
@@ -247,13 +253,14 @@ template <class NodeType, class T, class... NodeArgs>
 Variable<T> record_op(Tensor<T> result, std::initializer_list<Variable<T>> inputs,
                       NodeArgs&&... node_args) {
   if (is_anomaly_enabled()) {
-    check_anomaly(NodeType::kOp, "forward", result, std::vector<Variable<T>>(inputs));
+    check_anomaly(NodeType::kOp, "forward", result, VariableList<T>(inputs));
   }
   if (!should_record(inputs)) return Variable<T>(std::move(result));
 
-  auto node = std::make_shared<NodeType>(std::forward<NodeArgs>(node_args)...);
+  auto node = std::allocate_shared<NodeType>(RecyclingAllocator<NodeType>(),
+                                             std::forward<NodeArgs>(node_args)...);
   node->set_op(NodeType::kOp);
-  node->set_inputs(std::vector<Variable<T>>(inputs));
+  node->set_inputs(VariableList<T>(inputs));
   return Variable<T>::from_node(std::move(result), std::move(node));
 }
 

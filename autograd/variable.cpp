@@ -7,6 +7,7 @@
 #include "autograd/node.hpp"
 #include "autograd/tape.hpp"
 #include "core/error.hpp"
+#include "core/recycling_allocator.hpp"
 #include "core/tensor_pool.hpp"
 
 namespace tapegrad {
@@ -60,13 +61,16 @@ VariableState<T>::~VariableState() {
   }
 }
 
+// States come from the recycling allocator: every recorded op creates one.
 template <class T>
 Variable<T>::Variable()
-    : state_(std::make_shared<VariableState<T>>(Tensor<T>::from_shape({0}), false)) {}
+    : state_(std::allocate_shared<VariableState<T>>(RecyclingAllocator<VariableState<T>>(),
+                                                    Tensor<T>::from_shape({0}), false)) {}
 
 template <class T>
 Variable<T>::Variable(Tensor<T> value, bool requires_grad)
-    : state_(std::make_shared<VariableState<T>>(std::move(value), requires_grad)) {}
+    : state_(std::allocate_shared<VariableState<T>>(RecyclingAllocator<VariableState<T>>(),
+                                                    std::move(value), requires_grad)) {}
 
 template <class T>
 Variable<T> Variable<T>::from_node(Tensor<T> value, std::shared_ptr<Node<T>> grad_fn) {

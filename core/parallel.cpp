@@ -1,9 +1,13 @@
 // The worker pool behind parallel_for and core's split GEMMs.
 //
-// A call publishes its task and bumps `generation_`; workers wait for the
-// generation to change, run their part and count down `pending_`, which the
-// caller waits on. Both waits spin for a while before they sleep: the ops of
-// a training step follow each other within microseconds, and waking a
+// A task is a number of parts that any thread may claim: the caller and the
+// workers take parts one at a time until none is left, and the caller then
+// waits for the parts that workers are still running. So a worker that is
+// slow to wake, as on a machine busy with other processes, never holds the
+// caller up: the caller runs the parts itself.
+//
+// Workers sleep between tasks, but first spin for a while: the ops of a
+// training step follow each other within microseconds, and waking a
 // sleeping thread costs several of those.
 #include "core/parallel.hpp"
 
@@ -25,8 +29,10 @@
 namespace tapegrad {
 namespace {
 
-// How long a waiting thread spins before it sleeps.
+// How long a waiting thread spins before it sleeps, and after how many
+// spins it starts to yield its core to other threads while it spins.
 constexpr std::chrono::microseconds kSpinTime{200};
+constexpr unsigned kSpinsBeforeYield = 1024;
 
 // Tells the CPU that this thread is spinning, which frees resources for the
 // other hardware thread of the core.
@@ -44,9 +50,13 @@ V wait_for_change(const std::atomic<V>& value, V old) {
   for (unsigned spins = 0;; ++spins) {
     const V current = value.load(std::memory_order_acquire);
     if (current != old) return current;
-    pause_spinning();
+    if (spins < kSpinsBeforeYield) {
+      pause_spinning();
+      continue;
+    }
+    std::this_thread::yield();
     // Reading the clock costs far more than a load, so check it rarely.
-    if (spins % 256 == 255 && std::chrono::steady_clock::now() > spin_end) break;
+    if (spins % 64 == 0 && std::chrono::steady_clock::now() > spin_end) break;
   }
   for (;;) {
     value.wait(old, std::memory_order_acquire);
@@ -54,6 +64,17 @@ V wait_for_change(const std::atomic<V>& value, V old) {
     if (current != old) return current;
   }
 }
+
+// The claim word packs a task's number (high 32 bits), its number of parts
+// (16 bits) and the index of its next unclaimed part (low 16 bits), so that
+// one compare-and-swap claims a part of one task and can never mix up two.
+constexpr std::size_t kMaxParts = 0xFFFF;
+
+std::uint64_t pack_claims(std::uint64_t task, std::size_t parts) {
+  return (task << 32) | (static_cast<std::uint64_t>(parts) << 16);
+}
+std::size_t claimed_parts(std::uint64_t claims) { return claims & 0xFFFF; }
+std::size_t task_parts(std::uint64_t claims) { return (claims >> 16) & 0xFFFF; }
 
 class Pool {
  public:
@@ -77,7 +98,7 @@ class Pool {
     // still count as new to it.
     const std::uint64_t start = generation_.load(std::memory_order_relaxed);
     for (int index = 1; index < threads; ++index) {
-      workers_.emplace_back([this, index, start] { work(static_cast<std::size_t>(index), start); });
+      workers_.emplace_back([this, start] { work(start); });
     }
     thread_count_.store(threads, std::memory_order_relaxed);
   }
@@ -86,27 +107,28 @@ class Pool {
     // A part that calls run again, or a second thread calling while the
     // pool is busy, runs its parts here: waiting would deadlock or stall.
     std::unique_lock<std::mutex> lock(dispatch_mutex_, std::try_to_lock);
-    if (inside_part_ || !lock.owns_lock() || parts <= 1 || workers_.empty()) {
+    if (inside_part_ || !lock.owns_lock() || parts <= 1 || parts > kMaxParts ||
+        workers_.empty()) {
       run_here(parts, part, context);
       return;
     }
 
-    // Publish the task, then wake every worker: each one counts down
-    // pending_, whether or not it has a part.
+    // Publish the task: the claim word is stored last, with release, so a
+    // thread that claims a part also sees part_ and context_.
     part_ = part;
     context_ = context;
-    parts_ = parts;
-    pending_.store(workers_.size(), std::memory_order_relaxed);
+    done_.store(0, std::memory_order_relaxed);
+    ++task_;
+    claims_.store(pack_claims(task_, parts), std::memory_order_release);
     generation_.fetch_add(1, std::memory_order_release);
     generation_.notify_all();
 
     inside_part_ = true;
-    part(context, 0);
-    for (std::size_t index = workers_.size() + 1; index < parts; ++index) part(context, index);
+    run_claimed_parts();
     inside_part_ = false;
 
-    for (std::size_t left = pending_.load(std::memory_order_acquire); left != 0;) {
-      left = wait_for_change(pending_, left);
+    for (std::size_t done = done_.load(std::memory_order_acquire); done != parts;) {
+      done = wait_for_change(done_, done);
     }
   }
 
@@ -118,13 +140,31 @@ class Pool {
     inside_part_ = was_inside;
   }
 
-  void work(std::size_t index, std::uint64_t seen) {
+  // Claims and runs parts of the current task until none is left.
+  void run_claimed_parts() {
+    std::uint64_t claims = claims_.load(std::memory_order_acquire);
+    for (;;) {
+      const std::size_t index = claimed_parts(claims);
+      const std::size_t parts = task_parts(claims);
+      if (index >= parts) return;
+      if (!claims_.compare_exchange_weak(claims, claims + 1, std::memory_order_acq_rel,
+                                         std::memory_order_acquire)) {
+        continue;
+      }
+      // The task cannot change while one of its parts is unfinished, so
+      // part_ and context_ are this task's.
+      part_(context_, index);
+      if (done_.fetch_add(1, std::memory_order_acq_rel) + 1 == parts) done_.notify_one();
+      claims = claims_.load(std::memory_order_acquire);
+    }
+  }
+
+  void work(std::uint64_t seen) {
     inside_part_ = true;
     for (;;) {
       seen = wait_for_change(generation_, seen);
       if (stopping_.load(std::memory_order_relaxed)) return;
-      if (index < parts_) part_(context_, index);
-      if (pending_.fetch_sub(1, std::memory_order_acq_rel) == 1) pending_.notify_one();
+      run_claimed_parts();
     }
   }
 
@@ -133,16 +173,20 @@ class Pool {
 
   std::mutex dispatch_mutex_;
   std::vector<std::thread> workers_;
-  std::atomic<std::uint64_t> generation_{0};
-  std::atomic<std::size_t> pending_{0};
-  std::atomic<bool> stopping_{false};
   std::atomic<int> thread_count_{1};
 
-  // The task of the current generation, written before generation_ is
-  // bumped (release) and read after it is seen (acquire).
+  // Bumped to wake the workers for a task, or to stop them.
+  std::atomic<std::uint64_t> generation_{0};
+  std::atomic<bool> stopping_{false};
+
+  // The current task: its claim word, its finished parts, and what a part
+  // runs. part_ and context_ are written before claims_ (release) and read
+  // after a part is claimed (acquire).
+  std::uint64_t task_ = 0;
+  std::atomic<std::uint64_t> claims_{0};
+  std::atomic<std::size_t> done_{0};
   void (*part_)(void*, std::size_t) = nullptr;
   void* context_ = nullptr;
-  std::size_t parts_ = 0;
 };
 
 thread_local bool Pool::inside_part_ = false;

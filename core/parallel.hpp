@@ -3,11 +3,11 @@
 // With set_num_threads(n), core's gemm splits a large product into n blocks
 // of output columns or rows, one per thread, each computed by a
 // single-threaded BLAS call. Large elementwise loops, such as an optimizer
-// step, split their range the same way. The calling thread computes part 0
-// and workers compute the others, so the result never depends on timing: a
-// block is always computed by the same code over the same elements. No part
-// adds into another's output, so there is no reduction whose order could
-// vary.
+// step, split their range the same way. The calling thread and the workers
+// claim the parts; which thread runs a part may vary, but a part is always
+// the same computation over the same elements, so the result never depends
+// on timing. No part adds into another's output, so there is no reduction
+// whose order could vary.
 //
 // Why not BLAS's own threads: on the small products of a training step,
 // OpenBLAS's threading gains little, and a second pool competing for the
@@ -32,9 +32,10 @@ int num_threads();
 namespace detail {
 
 // Runs part(context, i) for every i in [0, parts) and returns when all have
-// finished: part 0 on the calling thread, the others on pool workers. Runs
-// every part on the calling thread when parts is 1, when called from inside
-// a part, or while another thread is using the pool.
+// finished. The calling thread and the pool's workers claim the parts, so a
+// worker that is slow to wake leaves its part to the caller. Runs every part
+// on the calling thread when parts is 1, when called from inside a part, or
+// while another thread is using the pool.
 void run_parts(std::size_t parts, void (*part)(void* context, std::size_t index), void* context);
 
 }  // namespace detail

@@ -140,10 +140,15 @@ std::vector<std::size_t> to_class_ids(const Tensor<Label>& labels, const Tensor<
     throw_labels_shape_error(format_shape(labels.shape()), labels.dimension(), batch_size, caller);
   }
 
+  // The optional is read once, before the loop: GCC 12 otherwise compares
+  // each label with the payload of a disengaged optional before it tests
+  // has_value(), which valgrind reports as a read of uninitialised memory.
+  const bool has_ignore_index = ignore_index.has_value();
+  const std::int64_t ignored = ignore_index.value_or(0);
   std::vector<std::size_t> class_ids(batch_size);
   for (std::size_t b = 0; b < batch_size; ++b) {
     const Label label = labels.data()[b];
-    if (ignore_index && is_ignored_label(label, *ignore_index)) {
+    if (has_ignore_index && is_ignored_label(label, ignored)) {
       class_ids[b] = kIgnoredClassId;
     } else {
       class_ids[b] = to_class_id(label, b, num_classes, caller);

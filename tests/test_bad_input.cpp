@@ -24,7 +24,12 @@
 // Not rows, because their contract leaves the check to the caller:
 // - the row kernels of core/kernels.hpp, whose inputs must be finite or -inf;
 //   every caller (softmax, log_softmax, the losses) checks its rows first;
-// - unreadable files: the tests run as root, whom permissions do not stop.
+// - pooled_tensor, recycle and parallel_for, helpers for op authors whose
+//   arguments come from tensors that already exist.
+// Not rows either: functions that take no input that can be invalid, such as
+// format_shape, Tape::print, NoGradGuard and Module::parameters, and
+// unreadable files, because the tests run as root, whom permissions do not
+// stop.
 #include <doctest/doctest.h>
 
 #include <cmath>
@@ -206,6 +211,8 @@ TEST_CASE("bad input core") {
        Expect::shape_error, "gemm: out must be 2-D, but its shape is [10]"},
       {"set_blas_threads 0", [] { set_blas_threads(0); }, Expect::value_error,
        "set_blas_threads: threads must be at least 1, got 0"},
+      {"set_num_threads 0", [] { set_num_threads(0); }, Expect::value_error,
+       "set_num_threads: threads must be at least 1, got 0"},
       {"check_rank", [=] { check_rank(a_2x3, 3, "caller: x"); }, Expect::shape_error,
        "caller: x must be 3-D, but its shape is [2, 3]"},
 

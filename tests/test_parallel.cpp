@@ -3,6 +3,7 @@
 
 #include <algorithm>
 #include <atomic>
+#include <chrono>
 #include <cstddef>
 #include <string>
 #include <thread>
@@ -89,13 +90,25 @@ TEST_CASE("parallel_for splits at whole grains") {
 }
 
 TEST_CASE("parallel_for runs on another thread") {
+  // Part 0 waits for part 1 to start, so part 1 must run on another thread
+  // while part 0 waits. The wait gives up after 10 s, so that a pool that
+  // never runs a worker fails the check instead of hanging.
   const ThreadsScope threads(2);
   std::vector<std::thread::id> ids(2);
+  std::atomic<bool> second_started{false};
   parallel_for(2, 1, [&](std::size_t begin, std::size_t) {
     ids[begin] = std::this_thread::get_id();
+    if (begin == 1) {
+      second_started.store(true);
+      return;
+    }
+    const auto give_up = std::chrono::steady_clock::now() + std::chrono::seconds(10);
+    while (!second_started.load() && std::chrono::steady_clock::now() < give_up) {
+      std::this_thread::yield();
+    }
   });
-  CHECK(ids[0] == std::this_thread::get_id());
-  CHECK(ids[1] != std::this_thread::get_id());
+  CHECK(second_started.load());
+  CHECK(ids[0] != ids[1]);
 }
 
 TEST_CASE("parallel_for nested runs inline") {
