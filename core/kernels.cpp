@@ -21,6 +21,7 @@
 #include <array>
 #include <cmath>
 #include <limits>
+#include <type_traits>
 
 namespace tapegrad {
 namespace {
@@ -35,19 +36,46 @@ constexpr T minus_infinity = -std::numeric_limits<T>::infinity();
 // its maximum is still in L1 cache when it is read again for exp.
 constexpr std::size_t kBlockLength = 512;
 
-// xsimd 8.1.0 has hadd for sums but no horizontal maximum, so the lanes are
-// stored and compared one by one.
+// True when batches are AVX-512 registers. xsimd 8.1.0 has no masked loads
+// or stores and no horizontal maximum, so these three get AVX-512
+// intrinsics: on short rows, such as 10 classes, the tail batch is all the
+// work, and going through a stack buffer there costs more than the math.
+#if defined(__AVX512F__)
+template <class T>
+constexpr bool kAvx512Batch = sizeof(Batch<T>) == 64;
+#else
+template <class T>
+constexpr bool kAvx512Batch = false;
+#endif
+
 template <class T>
 T horizontal_max(const Batch<T>& values) {
+#if defined(__AVX512F__)
+  if constexpr (kAvx512Batch<T> && std::is_same_v<T, float>) {
+    return _mm512_reduce_max_ps(values);
+  } else if constexpr (kAvx512Batch<T> && std::is_same_v<T, double>) {
+    return _mm512_reduce_max_pd(values);
+  }
+#endif
   alignas(Batch<T>::arch_type::alignment()) std::array<T, Batch<T>::size> lanes;
   values.store_aligned(lanes.data());
   return *std::max_element(lanes.begin(), lanes.end());
 }
 
 // Returns the `count` values at `values`, fewer than a batch, as a batch
-// whose other lanes are -inf.
+// whose other lanes are -inf. The masked load never touches memory past
+// values + count.
 template <class T>
 Batch<T> load_tail(const T* values, std::size_t count) {
+#if defined(__AVX512F__)
+  if constexpr (kAvx512Batch<T> && std::is_same_v<T, float>) {
+    const auto mask = static_cast<__mmask16>((1u << count) - 1);
+    return _mm512_mask_loadu_ps(_mm512_set1_ps(minus_infinity<T>), mask, values);
+  } else if constexpr (kAvx512Batch<T> && std::is_same_v<T, double>) {
+    const auto mask = static_cast<__mmask8>((1u << count) - 1);
+    return _mm512_mask_loadu_pd(_mm512_set1_pd(minus_infinity<T>), mask, values);
+  }
+#endif
   alignas(Batch<T>::arch_type::alignment()) std::array<T, Batch<T>::size> lanes;
   lanes.fill(minus_infinity<T>);
   std::copy(values, values + count, lanes.begin());
@@ -57,6 +85,15 @@ Batch<T> load_tail(const T* values, std::size_t count) {
 // Stores the first `count` lanes of `values`, fewer than a batch.
 template <class T>
 void store_tail(const Batch<T>& values, std::size_t count, T* out) {
+#if defined(__AVX512F__)
+  if constexpr (kAvx512Batch<T> && std::is_same_v<T, float>) {
+    _mm512_mask_storeu_ps(out, static_cast<__mmask16>((1u << count) - 1), values);
+    return;
+  } else if constexpr (kAvx512Batch<T> && std::is_same_v<T, double>) {
+    _mm512_mask_storeu_pd(out, static_cast<__mmask8>((1u << count) - 1), values);
+    return;
+  }
+#endif
   alignas(Batch<T>::arch_type::alignment()) std::array<T, Batch<T>::size> lanes;
   values.store_aligned(lanes.data());
   std::copy(lanes.begin(), lanes.begin() + count, out);
@@ -155,7 +192,42 @@ void row_scaled_softmax(const T* row, std::size_t length, T scale, T* out) {
   for (std::size_t i = simd_end; i < length; ++i) out[i] *= factor;
 }
 
+template <class T>
+bool row_is_valid_logits(const T* row, std::size_t length) {
+  // The scan has no early exit: checking the mask every batch would cost
+  // more than reading the rest of a valid row, the common case. The tail
+  // batch's -inf lanes are below +inf and not above -inf, so they change
+  // neither answer.
+  constexpr std::size_t lanes = Batch<T>::size;
+  const std::size_t simd_end = length - length % lanes;
+  const Batch<T> infinity(std::numeric_limits<T>::infinity());
+  const Batch<T> minus_infinity_batch(minus_infinity<T>);
+  xsimd::batch_bool<T> all_below_infinity(true);
+  xsimd::batch_bool<T> any_above_minus_infinity(false);
+  for (std::size_t i = 0; i < simd_end; i += lanes) {
+    const Batch<T> values = Batch<T>::load_unaligned(row + i);
+    all_below_infinity = all_below_infinity & (values < infinity);
+    any_above_minus_infinity = any_above_minus_infinity | (values > minus_infinity_batch);
+  }
+  if (simd_end < length) {
+    const Batch<T> values = load_tail(row + simd_end, length - simd_end);
+    all_below_infinity = all_below_infinity & (values < infinity);
+    any_above_minus_infinity = any_above_minus_infinity | (values > minus_infinity_batch);
+  }
+  return xsimd::all(all_below_infinity) && xsimd::any(any_above_minus_infinity);
+}
+
 namespace reference {
+
+template <class T>
+bool row_is_valid_logits(const T* row, std::size_t length) {
+  bool any_above_minus_infinity = false;
+  for (std::size_t i = 0; i < length; ++i) {
+    if (!(row[i] < std::numeric_limits<T>::infinity())) return false;
+    if (row[i] > minus_infinity<T>) any_above_minus_infinity = true;
+  }
+  return any_above_minus_infinity;
+}
 
 template <class T>
 T row_max(const T* row, std::size_t length) {
@@ -206,6 +278,8 @@ void row_scaled_softmax(const T* row, std::size_t length, T scale, T* out) {
   template T row_logsumexp(const T*, std::size_t);                        \
   template void row_softmax(const T*, std::size_t, T*);                   \
   template void row_scaled_softmax(const T*, std::size_t, T, T*);         \
+  template bool row_is_valid_logits(const T*, std::size_t);               \
+  template bool reference::row_is_valid_logits(const T*, std::size_t);    \
   template T reference::row_max(const T*, std::size_t);                   \
   template MaxSumExp<T> reference::row_max_sum_exp(const T*, std::size_t); \
   template T reference::row_logsumexp(const T*, std::size_t);             \

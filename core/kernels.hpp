@@ -46,10 +46,19 @@ void row_softmax(const T* row, std::size_t length, T* probs);
 template <class T>
 void row_scaled_softmax(const T* row, std::size_t length, T scale, T* out);
 
+// Returns true when every value of the row is below +inf, so none is NaN,
+// and at least one is above -inf: the rows that the losses accept as logits.
+// Unlike the other kernels, it takes any values.
+template <class T>
+bool row_is_valid_logits(const T* row, std::size_t length);
+
 namespace reference {
 
 template <class T>
 T row_max(const T* row, std::size_t length);
+
+template <class T>
+bool row_is_valid_logits(const T* row, std::size_t length);
 
 template <class T>
 MaxSumExp<T> row_max_sum_exp(const T* row, std::size_t length);

@@ -3,6 +3,7 @@
 #include <string>
 #include <vector>
 
+#include "core/kernels.hpp"
 #include "core/shape.hpp"
 
 namespace tapegrad::detail {
@@ -49,19 +50,12 @@ void check_logits_shape(const Tensor<T>& logits, const char* caller) {
 template <class T>
 void check_logits_row(const T* row, std::size_t row_index, std::size_t num_classes,
                       const char* caller) {
-  // The scan has no early exit, so the compiler can vectorise it. The
-  // offending column is searched for only when the row is invalid.
-  bool below_infinity = true;
-  bool any_above_minus_infinity = false;
-  for (std::size_t column = 0; column < num_classes; ++column) {
-    below_infinity &= row[column] < kInfinity<T>;
-    any_above_minus_infinity |= row[column] > -kInfinity<T>;
-  }
-  if (below_infinity && any_above_minus_infinity) return;
+  // The SIMD scan decides; the offending column is searched for only when
+  // the row is invalid.
+  if (row_is_valid_logits(row, num_classes)) return;
 
-  if (!below_infinity) {
-    std::size_t column = 0;
-    while (row[column] < kInfinity<T>) ++column;
+  for (std::size_t column = 0; column < num_classes; ++column) {
+    if (row[column] < kInfinity<T>) continue;
     throw ValueError(std::string(caller) + ": logits contain " + format_number(row[column]) +
                      " at " + format_row_column(row_index, column) +
                      "; logits must be finite or -inf");

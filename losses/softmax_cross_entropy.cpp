@@ -84,17 +84,14 @@ Tensor<T> detail::softmax_cross_entropy_backward(T grad_output, const Tensor<T>&
     detail::check_logits_row(logit_row, b, num_classes, caller);
     detail::check_targets_row(target_row, b, num_classes, caller);
 
-    const MaxSumExp<T> stats = row_max_sum_exp(logit_row, num_classes);
     T target_sum = 0;
     for (std::size_t c = 0; c < num_classes; ++c) target_sum += target_row[c];
 
-    // One pass writes the gradient; the softmax is never stored. A -inf
-    // logit has exp(-inf) = 0, so with target 0 its gradient is exactly 0.
-    const T probs_scale = target_sum / stats.sum_exp;
-    for (std::size_t c = 0; c < num_classes; ++c) {
-      const T scaled_prob = std::exp(logit_row[c] - stats.max) * probs_scale;
-      grad_row[c] = scale * (scaled_prob - target_row[c]);
-    }
+    // The SIMD kernel writes scale · target_sum · softmax into the gradient
+    // row, and scale · target is then subtracted. A -inf logit has
+    // exp(-inf) = 0, so with target 0 its gradient is exactly 0.
+    row_scaled_softmax(logit_row, num_classes, scale * target_sum, grad_row);
+    for (std::size_t c = 0; c < num_classes; ++c) grad_row[c] -= scale * target_row[c];
   }
   return grad_input;
 }

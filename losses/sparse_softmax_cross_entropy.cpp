@@ -91,14 +91,11 @@ Tensor<T> detail::sparse_softmax_cross_entropy_backward(T grad_output,
     const std::size_t label = class_ids[b];
     assert(label < num_classes);
 
-    // One pass writes the gradient; the softmax is never stored. A -inf
-    // logit has exp(-inf) = 0, so away from the label its gradient is 0.
-    const MaxSumExp<T> stats = row_max_sum_exp(logit_row, num_classes);
-    const T inverse_sum = T(1) / stats.sum_exp;
-    for (std::size_t c = 0; c < num_classes; ++c) {
-      const T prob = std::exp(logit_row[c] - stats.max) * inverse_sum;
-      grad_row[c] = scale * (c == label ? prob - T(1) : prob);
-    }
+    // The SIMD kernel writes scale · softmax into the gradient row, and the
+    // label's column then subtracts scale · 1. A -inf logit has
+    // exp(-inf) = 0, so away from the label its gradient is 0.
+    row_scaled_softmax(logit_row, num_classes, scale, grad_row);
+    grad_row[label] -= scale;
   }
   return grad_input;
 }

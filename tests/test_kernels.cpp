@@ -142,3 +142,33 @@ TEST_CASE("softmax may write over its input") {
     CHECK(row[i] == doctest::Approx(expected[i]).epsilon(2e-6));
   }
 }
+
+TEST_CASE_TEMPLATE("valid logits scan finds each bad value", T, float, double) {
+  // Every length up to four batches, with the bad value at every position,
+  // so that both the SIMD loop and the tail batch must find it.
+  for (std::size_t length = 1; length <= 67; ++length) {
+    std::vector<T> row(length, T(0.5));
+    CHECK(row_is_valid_logits(row.data(), length));
+    CHECK(reference::row_is_valid_logits(row.data(), length));
+    for (std::size_t position = 0; position < length; ++position) {
+      for (const T bad : {std::numeric_limits<T>::quiet_NaN(), kInf<T>}) {
+        row[position] = bad;
+        CHECK_FALSE(row_is_valid_logits(row.data(), length));
+        CHECK_FALSE(reference::row_is_valid_logits(row.data(), length));
+      }
+      // -inf is allowed while one value stays finite.
+      row[position] = -kInf<T>;
+      const bool has_finite = length > 1;
+      CHECK(row_is_valid_logits(row.data(), length) == has_finite);
+      CHECK(reference::row_is_valid_logits(row.data(), length) == has_finite);
+      row[position] = T(0.5);
+    }
+  }
+}
+
+TEST_CASE_TEMPLATE("valid logits scan on empty and all -inf rows", T, float, double) {
+  CHECK_FALSE(row_is_valid_logits<T>(nullptr, 0));
+  const std::vector<T> row(33, -kInf<T>);
+  CHECK_FALSE(row_is_valid_logits(row.data(), row.size()));
+  CHECK_FALSE(reference::row_is_valid_logits(row.data(), row.size()));
+}
