@@ -8,6 +8,7 @@
 #include <type_traits>
 
 #include "autograd/variable.hpp"
+#include "core/number.hpp"
 
 namespace tapegrad {
 
@@ -27,10 +28,11 @@ Variable<T> pow(const Variable<T>& x, T exponent);
 }  // namespace detail
 
 // Returns x raised to a number of any arithmetic type, converted to T.
+// Throws ValueError for a finite exponent beyond T's largest value.
 template <class T, class S>
   requires std::is_arithmetic_v<S>
 Variable<T> pow(const Variable<T>& x, S exponent) {
-  return detail::pow(x, static_cast<T>(exponent));
+  return detail::pow(x, detail::convert_number<T>(exponent, "pow"));
 }
 
 // Returns max(x, 0). NOTE: the gradient at x = 0 is 0, as in PyTorch.

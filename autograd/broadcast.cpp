@@ -2,7 +2,6 @@
 
 #include <algorithm>
 #include <array>
-#include <cassert>
 #include <string>
 #include <vector>
 
@@ -80,7 +79,7 @@ Tensor<T> sum_over_axis(const Tensor<T>& tensor, std::size_t axis) {
 
 template <class T>
 void sum_rows(const Tensor<T>& matrix, T* sums, bool add) {
-  assert(matrix.dimension() == 2);
+  check_rank(matrix, 2, "sum_rows: matrix");
   const std::size_t rows = matrix.shape()[0];
   const std::size_t cols = matrix.shape()[1];
 

@@ -39,7 +39,8 @@ Tensor<T> sum_over_axis(const Tensor<T>& tensor, std::size_t axis);
 // Sums a 2-D `matrix` [rows, cols] over its rows, in double, and writes the
 // column sums to `sums` [cols], or adds them to it when `add` is true. The
 // bias gradient of linear writes into its gradient buffer this way, with no
-// temporary tensor.
+// temporary tensor. Throws ShapeError, naming the shape, unless `matrix` is
+// 2-D.
 template <class T>
 void sum_rows(const Tensor<T>& matrix, T* sums, bool add);
 

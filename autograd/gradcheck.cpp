@@ -8,6 +8,7 @@
 #include "autograd/broadcast.hpp"
 #include "autograd/grad_mode.hpp"
 #include "core/error.hpp"
+#include "core/number.hpp"
 #include "core/random.hpp"
 #include "core/shape.hpp"
 
@@ -20,12 +21,13 @@ void check_arguments(const std::vector<Tensor<double>>& inputs, const GradcheckO
   }
   if (!(options.eps > 0) || !std::isfinite(options.eps)) {
     throw ValueError("gradcheck: eps must be a positive finite step, got " +
-                     std::to_string(options.eps));
+                     detail::format_number(options.eps));
   }
   if (!(options.atol >= 0) || !std::isfinite(options.atol) || !(options.rtol >= 0) ||
       !std::isfinite(options.rtol)) {
     throw ValueError("gradcheck: atol and rtol must be finite and non-negative, got atol " +
-                     std::to_string(options.atol) + " and rtol " + std::to_string(options.rtol));
+                     detail::format_number(options.atol) + " and rtol " +
+                     detail::format_number(options.rtol));
   }
 }
 

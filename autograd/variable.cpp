@@ -105,11 +105,9 @@ Tensor<T>& Variable<T>::mutable_grad() {
 
 template <class T>
 void Variable<T>::zero_grad() {
-  if (!state_->has_grad) return;
-  T* grad = state_->grad.data();
-  parallel_for(state_->grad.size(), kElementwiseGrain, [=](std::size_t begin, std::size_t end) {
-    std::fill(grad + begin, grad + end, T(0));
-  });
+  // No pass over the buffer: the next backward() writes it instead of adding
+  // to it, and grad() fills it with zeros if it is read before then.
+  state_->has_grad = false;
 }
 
 template <class T>

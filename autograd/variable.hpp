@@ -75,8 +75,12 @@ class Variable {
   // gradient first when there is none.
   Tensor<T>& mutable_grad();
 
-  // Sets the gradient to zeros, keeping its buffer so that a training loop
-  // does not allocate one every step.
+  // Sets the gradient to zeros in O(1): it marks the gradient as not
+  // written, keeping its buffer so that a training loop does not allocate
+  // one every step. The next backward() overwrites the buffer instead of
+  // adding to it. has_grad() is false afterwards, so optimizers skip the
+  // variable unless a backward() reaches it, as PyTorch's
+  // zero_grad(set_to_none=True) does.
   void zero_grad();
 
   bool requires_grad() const { return state_->requires_grad; }

@@ -6,8 +6,20 @@
 #include <sstream>
 
 #include "core/error.hpp"
+#include "core/number.hpp"
 
 namespace tapegrad {
+namespace {
+
+// `text` in quotes for an error message, cut to its first 40 characters,
+// because a generator state runs to thousands.
+std::string excerpt(const std::string& text) {
+  constexpr std::size_t kMaxCharacters = 40;
+  if (text.size() <= kMaxCharacters) return "'" + text + "'";
+  return "'" + text.substr(0, kMaxCharacters) + "...'";
+}
+
+}  // namespace
 
 Generator::Generator(std::uint64_t seed) : engine_(seed) {}
 
@@ -28,19 +40,19 @@ double Generator::uniform(double low, double high) {
   if (!(std::isfinite(low) && std::isfinite(high) && low <= high &&
         std::isfinite(high - low))) {
     throw ValueError("Generator::uniform: low and high must be finite with low <= high and a "
-                     "finite difference, got low=" + std::to_string(low) + ", high=" +
-                     std::to_string(high));
+                     "finite difference, got low=" + detail::format_number(low) + ", high=" +
+                     detail::format_number(high));
   }
   return low + (high - low) * uniform();
 }
 
 double Generator::normal(double mean, double stddev) {
   if (!std::isfinite(mean)) {
-    throw ValueError("Generator::normal: mean must be finite, got " + std::to_string(mean));
+    throw ValueError("Generator::normal: mean must be finite, got " + detail::format_number(mean));
   }
   if (!(std::isfinite(stddev) && stddev >= 0.0)) {
     throw ValueError("Generator::normal: stddev must be finite and >= 0, got " +
-                     std::to_string(stddev));
+                     detail::format_number(stddev));
   }
   if (has_spare_normal_) {
     has_spare_normal_ = false;
@@ -110,9 +122,15 @@ void Generator::set_state(const std::string& state) {
   const bool spare_valid = !spare_text.empty() &&
                            spare_end == spare_text.c_str() + spare_text.size() &&
                            std::isfinite(spare);
-  if (in.fail() || !spare_valid) {
-    throw ValueError("Generator::set_state: the text is not a generator state (" +
-                     std::to_string(state.size()) + " characters); pass a string from state()");
+  if (in.fail()) {
+    throw ValueError("Generator::set_state: the text " + excerpt(state) + " (" +
+                     std::to_string(state.size()) +
+                     " characters) is not a generator state; pass a string from state()");
+  }
+  if (!spare_valid) {
+    throw ValueError("Generator::set_state: the spare normal sample " + excerpt(spare_text) +
+                     " at the end of the state is not a finite number; pass a string from "
+                     "state()");
   }
   engine_ = engine;
   has_spare_normal_ = has_spare;

@@ -5,6 +5,7 @@
 #include <limits>
 #include <sstream>
 #include <string>
+#include <string_view>
 
 #include "core/error.hpp"
 #include "core/tensor.hpp"
@@ -34,11 +35,13 @@ std::string format_shape(const Shape& shape) {
 }
 
 // Throws ShapeError unless `tensor` has exactly `rank` dimensions.
-// `what` names the function and argument, as in "matmul: a".
+// `what` names the function and argument, as in "matmul: a". It is a
+// string_view so that a passing check, which runs on every op, builds no
+// string.
 template <class T>
-void check_rank(const Tensor<T>& tensor, std::size_t rank, const std::string& what) {
+void check_rank(const Tensor<T>& tensor, std::size_t rank, std::string_view what) {
   if (tensor.dimension() != rank) {
-    throw ShapeError(what + " must be " + std::to_string(rank) + "-D, but its shape is " +
+    throw ShapeError(std::string(what) + " must be " + std::to_string(rank) + "-D, but its shape is " +
                      format_shape(tensor.shape()));
   }
 }

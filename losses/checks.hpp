@@ -6,36 +6,18 @@
 // [B, C]: B rows (the batch), C classes.
 #pragma once
 
-#include <charconv>
 #include <cmath>
 #include <cstddef>
 #include <limits>
 #include <string>
-#include <system_error>
 #include <type_traits>
 
 #include "core/error.hpp"
+#include "core/number.hpp"
 #include "core/tensor.hpp"
+#include "core/tensor_pool.hpp"
 
 namespace tapegrad::detail {
-
-// Formats a number for an error message: integers (character types included)
-// as decimal numbers, floating-point values in the shortest form that reads
-// back exactly ("2.5", "1e+300", "nan", "-inf").
-template <class V>
-std::string format_number(V value) {
-  if constexpr (std::is_floating_point_v<V>) {
-    // The sign of a NaN carries no meaning, and to_chars would print "-nan".
-    if (std::isnan(value)) return "nan";
-    char buffer[64];
-    const std::to_chars_result result = std::to_chars(buffer, buffer + sizeof buffer, value);
-    return result.ec == std::errc() ? std::string(buffer, result.ptr) : std::string("?");
-  } else if constexpr (std::is_signed_v<V>) {
-    return std::to_string(static_cast<long long>(value));
-  } else {
-    return std::to_string(static_cast<unsigned long long>(value));
-  }
-}
 
 // Throws ShapeError unless logits are 2-D [B, C] with B >= 1 and C >= 1.
 template <class T>
@@ -102,6 +84,15 @@ T grad_output_value(G grad_output, const char* caller) {
     }
   }
   return static_cast<T>(grad_output);
+}
+
+// Returns a 0-D tensor that contains `value`, its buffer taken from the tensor
+// pool: the result of every loss that reduces a batch to one number.
+template <class T>
+Tensor<T> scalar_tensor(T value) {
+  Tensor<T> result = pooled_tensor<T>({});
+  result() = value;
+  return result;
 }
 
 }  // namespace tapegrad::detail

@@ -21,6 +21,7 @@
 #include "autograd/node.hpp"
 #include "core/error.hpp"
 #include "core/kernels.hpp"
+#include "core/tensor_pool.hpp"
 
 namespace tapegrad {
 namespace {
@@ -75,7 +76,8 @@ Tensor<T> detail::softmax_cross_entropy_backward(T grad_output, const Tensor<T>&
   const std::size_t batch_size = cached_logits.shape()[0];
   const std::size_t num_classes = cached_logits.shape()[1];
 
-  Tensor<T> grad_input = Tensor<T>::from_shape(cached_logits.shape());
+  // Every element is written below, so a pooled buffer needs no clearing.
+  Tensor<T> grad_input = pooled_tensor<T>(cached_logits.shape());
   const T scale = grad_output / static_cast<T>(batch_size);
   for (std::size_t b = 0; b < batch_size; ++b) {
     const T* logit_row = cached_logits.data() + b * num_classes;
@@ -127,7 +129,7 @@ class SoftmaxCrossEntropyNode : public Node<T> {
 template <class T>
 Variable<T> softmax_cross_entropy(const Variable<T>& logits, const Tensor<T>& targets) {
   const T loss = softmax_cross_entropy(logits.value(), targets);
-  return record_op<SoftmaxCrossEntropyNode<T>>(Tensor<T>(loss), {logits}, targets);
+  return record_op<SoftmaxCrossEntropyNode<T>>(detail::scalar_tensor(loss), {logits}, targets);
 }
 
 template Variable<float> softmax_cross_entropy(const Variable<float>&, const Tensor<float>&);
@@ -193,7 +195,8 @@ Tensor<T> softmax_cross_entropy_backward(const Tensor<T>& grad_output,
   const std::vector<double> scales = detail::gradient_scales(
       grad_output, options.reduction, batch_size, static_cast<double>(batch_size), caller);
 
-  Tensor<T> grad_input = Tensor<T>::from_shape(cached_logits.shape());
+  // Every element is written below, so a pooled buffer needs no clearing.
+  Tensor<T> grad_input = pooled_tensor<T>(cached_logits.shape());
   std::vector<double> q(num_classes);
   for (std::size_t b = 0; b < batch_size; ++b) {
     const T* logit_row = cached_logits.data() + b * num_classes;

@@ -22,8 +22,11 @@
 #include "autograd/node.hpp"
 #include "core/error.hpp"
 #include "core/kernels.hpp"
+#include "core/tensor_pool.hpp"
 
 namespace tapegrad {
+
+using detail::ClassIds;
 
 void detail::throw_labels_shape_error(const std::string& labels_shape, std::size_t labels_rank,
                                       std::size_t batch_size, const char* caller) {
@@ -50,7 +53,7 @@ void detail::throw_fractional_label(const std::string& label, std::size_t row,
 
 template <class T>
 T detail::sparse_softmax_cross_entropy(const Tensor<T>& logits,
-                                       const std::vector<std::size_t>& class_ids) {
+                                       const ClassIds& class_ids) {
   const char* caller = "sparse_softmax_cross_entropy";
   const std::size_t batch_size = logits.shape()[0];
   const std::size_t num_classes = logits.shape()[1];
@@ -76,13 +79,14 @@ T detail::sparse_softmax_cross_entropy(const Tensor<T>& logits,
 template <class T>
 Tensor<T> detail::sparse_softmax_cross_entropy_backward(T grad_output,
                                                         const Tensor<T>& cached_logits,
-                                                        const std::vector<std::size_t>& class_ids) {
+                                                        const ClassIds& class_ids) {
   const char* caller = "sparse_softmax_cross_entropy_backward";
   const std::size_t batch_size = cached_logits.shape()[0];
   const std::size_t num_classes = cached_logits.shape()[1];
   assert(class_ids.size() == batch_size);
 
-  Tensor<T> grad_input = Tensor<T>::from_shape(cached_logits.shape());
+  // Every element is written below, so a pooled buffer needs no clearing.
+  Tensor<T> grad_input = pooled_tensor<T>(cached_logits.shape());
   const T scale = grad_output / static_cast<T>(batch_size);
   for (std::size_t b = 0; b < batch_size; ++b) {
     const T* logit_row = cached_logits.data() + b * num_classes;
@@ -109,7 +113,7 @@ class SparseSoftmaxCrossEntropyNode : public Node<T> {
  public:
   static constexpr const char* kOp = "sparse_softmax_cross_entropy";
 
-  explicit SparseSoftmaxCrossEntropyNode(std::vector<std::size_t> class_ids)
+  explicit SparseSoftmaxCrossEntropyNode(ClassIds class_ids)
       : class_ids_(std::move(class_ids)) {}
 
   void backward(const Tensor<T>& grad_output) override {
@@ -119,31 +123,31 @@ class SparseSoftmaxCrossEntropyNode : public Node<T> {
   }
 
  private:
-  std::vector<std::size_t> class_ids_;
+  ClassIds class_ids_;
 };
 
 }  // namespace
 
 template <class T>
 Variable<T> detail::record_sparse_softmax_cross_entropy(const Variable<T>& logits, T loss,
-                                                        std::vector<std::size_t> class_ids) {
-  return record_op<SparseSoftmaxCrossEntropyNode<T>>(Tensor<T>(loss), {logits},
+                                                        ClassIds class_ids) {
+  return record_op<SparseSoftmaxCrossEntropyNode<T>>(detail::scalar_tensor(loss), {logits},
                                                      std::move(class_ids));
 }
 
 template Variable<float> detail::record_sparse_softmax_cross_entropy(const Variable<float>&, float,
-                                                                     std::vector<std::size_t>);
+                                                                     ClassIds);
 template Variable<double> detail::record_sparse_softmax_cross_entropy(const Variable<double>&,
                                                                       double,
-                                                                      std::vector<std::size_t>);
+                                                                      ClassIds);
 template float detail::sparse_softmax_cross_entropy(const Tensor<float>&,
-                                                    const std::vector<std::size_t>&);
+                                                    const ClassIds&);
 template double detail::sparse_softmax_cross_entropy(const Tensor<double>&,
-                                                     const std::vector<std::size_t>&);
+                                                     const ClassIds&);
 template Tensor<float> detail::sparse_softmax_cross_entropy_backward(
-    float, const Tensor<float>&, const std::vector<std::size_t>&);
+    float, const Tensor<float>&, const ClassIds&);
 template Tensor<double> detail::sparse_softmax_cross_entropy_backward(
-    double, const Tensor<double>&, const std::vector<std::size_t>&);
+    double, const Tensor<double>&, const ClassIds&);
 
 // ---------------------------------------------------------------------------
 // With options: reduction, class weights, ignore_index and label smoothing.
@@ -152,7 +156,7 @@ namespace {
 
 // D, the mean's denominator: the sum of w_{y_b} over the samples that are
 // not ignored, which is their count when no weights are given.
-double labelled_weight_sum(const std::vector<std::size_t>& class_ids,
+double labelled_weight_sum(const ClassIds& class_ids,
                            const CrossEntropyOptions& options) {
   double sum = 0;
   for (const std::size_t class_id : class_ids) {
@@ -166,7 +170,7 @@ double labelled_weight_sum(const std::vector<std::size_t>& class_ids,
 
 template <class T>
 Tensor<T> detail::sparse_softmax_cross_entropy(const Tensor<T>& logits,
-                                               const std::vector<std::size_t>& class_ids,
+                                               const ClassIds& class_ids,
                                                const CrossEntropyOptions& options) {
   const char* caller = "sparse_softmax_cross_entropy";
   const std::size_t batch_size = logits.shape()[0];
@@ -194,7 +198,7 @@ Tensor<T> detail::sparse_softmax_cross_entropy(const Tensor<T>& logits,
 template <class T>
 Tensor<T> detail::sparse_softmax_cross_entropy_backward(const Tensor<T>& grad_output,
                                                         const Tensor<T>& cached_logits,
-                                                        const std::vector<std::size_t>& class_ids,
+                                                        const ClassIds& class_ids,
                                                         const CrossEntropyOptions& options) {
   const char* caller = "sparse_softmax_cross_entropy_backward";
   const std::size_t batch_size = cached_logits.shape()[0];
@@ -228,7 +232,7 @@ class SparseSoftmaxCrossEntropyWithOptionsNode : public Node<T> {
  public:
   static constexpr const char* kOp = "sparse_softmax_cross_entropy";
 
-  SparseSoftmaxCrossEntropyWithOptionsNode(std::vector<std::size_t> class_ids,
+  SparseSoftmaxCrossEntropyWithOptionsNode(ClassIds class_ids,
                                            CrossEntropyOptions options)
       : class_ids_(std::move(class_ids)), options_(std::move(options)) {}
 
@@ -238,7 +242,7 @@ class SparseSoftmaxCrossEntropyWithOptionsNode : public Node<T> {
   }
 
  private:
-  std::vector<std::size_t> class_ids_;
+  ClassIds class_ids_;
   CrossEntropyOptions options_;
 };
 
@@ -246,7 +250,7 @@ class SparseSoftmaxCrossEntropyWithOptionsNode : public Node<T> {
 
 template <class T>
 Variable<T> detail::record_sparse_softmax_cross_entropy(const Variable<T>& logits, Tensor<T> loss,
-                                                        std::vector<std::size_t> class_ids,
+                                                        ClassIds class_ids,
                                                         const CrossEntropyOptions& options) {
   return record_op<SparseSoftmaxCrossEntropyWithOptionsNode<T>>(std::move(loss), {logits},
                                                                 std::move(class_ids), options);
@@ -254,12 +258,12 @@ Variable<T> detail::record_sparse_softmax_cross_entropy(const Variable<T>& logit
 
 #define TAPEGRAD_INSTANTIATE_SPARSE_CROSS_ENTROPY_OPTIONS(T)                                   \
   template Tensor<T> detail::sparse_softmax_cross_entropy(                                    \
-      const Tensor<T>&, const std::vector<std::size_t>&, const CrossEntropyOptions&);         \
+      const Tensor<T>&, const ClassIds&, const CrossEntropyOptions&);         \
   template Tensor<T> detail::sparse_softmax_cross_entropy_backward(                           \
-      const Tensor<T>&, const Tensor<T>&, const std::vector<std::size_t>&,                    \
+      const Tensor<T>&, const Tensor<T>&, const ClassIds&,                    \
       const CrossEntropyOptions&);                                                            \
   template Variable<T> detail::record_sparse_softmax_cross_entropy(                           \
-      const Variable<T>&, Tensor<T>, std::vector<std::size_t>, const CrossEntropyOptions&);
+      const Variable<T>&, Tensor<T>, ClassIds, const CrossEntropyOptions&);
 
 TAPEGRAD_INSTANTIATE_SPARSE_CROSS_ENTROPY_OPTIONS(float)
 TAPEGRAD_INSTANTIATE_SPARSE_CROSS_ENTROPY_OPTIONS(double)

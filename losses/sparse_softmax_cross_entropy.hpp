@@ -37,6 +37,7 @@
 #include <vector>
 
 #include "autograd/variable.hpp"
+#include "core/recycling_allocator.hpp"
 #include "core/shape.hpp"
 #include "core/tensor.hpp"
 #include "losses/checks.hpp"
@@ -45,6 +46,11 @@
 namespace tapegrad {
 
 namespace detail {
+
+// The labels of a batch as class ids in [0, C), or kIgnoredClassId. Every
+// call of the loss creates one list and its node keeps it until backward,
+// so the list comes from the recycling allocator, like the node.
+using ClassIds = std::vector<std::size_t, RecyclingAllocator<std::size_t>>;
 
 // True for the label types the sparse loss accepts.
 template <class Label>
@@ -127,7 +133,7 @@ bool is_ignored_label(Label label, std::int64_t ignore_index) {
 // A label equal to ignore_index, when one is given, becomes kIgnoredClassId
 // without a range check.
 template <class T, class Label>
-std::vector<std::size_t> to_class_ids(const Tensor<Label>& labels, const Tensor<T>& logits,
+ClassIds to_class_ids(const Tensor<Label>& labels, const Tensor<T>& logits,
                                       std::optional<std::int64_t> ignore_index,
                                       const char* caller) {
   static_assert(is_label_type<Label>,
@@ -145,7 +151,7 @@ std::vector<std::size_t> to_class_ids(const Tensor<Label>& labels, const Tensor<
   // has_value(), which valgrind reports as a read of uninitialised memory.
   const bool has_ignore_index = ignore_index.has_value();
   const std::int64_t ignored = ignore_index.value_or(0);
-  std::vector<std::size_t> class_ids(batch_size);
+  ClassIds class_ids(batch_size);
   for (std::size_t b = 0; b < batch_size; ++b) {
     const Label label = labels.data()[b];
     if (has_ignore_index && is_ignored_label(label, ignored)) {
@@ -158,42 +164,42 @@ std::vector<std::size_t> to_class_ids(const Tensor<Label>& labels, const Tensor<
 }
 
 template <class T, class Label>
-std::vector<std::size_t> to_class_ids(const Tensor<Label>& labels, const Tensor<T>& logits,
+ClassIds to_class_ids(const Tensor<Label>& labels, const Tensor<T>& logits,
                                       const char* caller) {
   return to_class_ids(labels, logits, std::nullopt, caller);
 }
 
 // The loss and its gradient once the labels are class ids in [0, C).
 template <class T>
-T sparse_softmax_cross_entropy(const Tensor<T>& logits, const std::vector<std::size_t>& class_ids);
+T sparse_softmax_cross_entropy(const Tensor<T>& logits, const ClassIds& class_ids);
 
 template <class T>
 Tensor<T> sparse_softmax_cross_entropy_backward(T grad_output, const Tensor<T>& cached_logits,
-                                                const std::vector<std::size_t>& class_ids);
+                                                const ClassIds& class_ids);
 
 // Returns the loss as a graph result whose node caches the class ids.
 template <class T>
 Variable<T> record_sparse_softmax_cross_entropy(const Variable<T>& logits, T loss,
-                                                std::vector<std::size_t> class_ids);
+                                                ClassIds class_ids);
 
 // The loss with options and its gradient, once the labels are class ids in
 // [0, C) or kIgnoredClassId.
 template <class T>
 Tensor<T> sparse_softmax_cross_entropy(const Tensor<T>& logits,
-                                       const std::vector<std::size_t>& class_ids,
+                                       const ClassIds& class_ids,
                                        const CrossEntropyOptions& options);
 
 template <class T>
 Tensor<T> sparse_softmax_cross_entropy_backward(const Tensor<T>& grad_output,
                                                 const Tensor<T>& cached_logits,
-                                                const std::vector<std::size_t>& class_ids,
+                                                const ClassIds& class_ids,
                                                 const CrossEntropyOptions& options);
 
 // Returns the loss with options as a graph result whose node caches the
 // class ids and the options.
 template <class T>
 Variable<T> record_sparse_softmax_cross_entropy(const Variable<T>& logits, Tensor<T> loss,
-                                                std::vector<std::size_t> class_ids,
+                                                ClassIds class_ids,
                                                 const CrossEntropyOptions& options);
 
 }  // namespace detail
@@ -206,7 +212,7 @@ Variable<T> record_sparse_softmax_cross_entropy(const Variable<T>& logits, Tenso
 template <class T, class Label>
 T sparse_softmax_cross_entropy(const Tensor<T>& logits, const Tensor<Label>& labels) {
   const char* caller = "sparse_softmax_cross_entropy";
-  const std::vector<std::size_t> class_ids = detail::to_class_ids(labels, logits, caller);
+  const detail::ClassIds class_ids = detail::to_class_ids(labels, logits, caller);
   return detail::sparse_softmax_cross_entropy(logits, class_ids);
 }
 
@@ -219,7 +225,7 @@ Tensor<T> sparse_softmax_cross_entropy_backward(G grad_output, const Tensor<T>& 
                                                 const Tensor<Label>& labels) {
   const char* caller = "sparse_softmax_cross_entropy_backward";
   const T grad_value = detail::grad_output_value<T>(grad_output, caller);
-  const std::vector<std::size_t> class_ids = detail::to_class_ids(labels, cached_logits, caller);
+  const detail::ClassIds class_ids = detail::to_class_ids(labels, cached_logits, caller);
   return detail::sparse_softmax_cross_entropy_backward(grad_value, cached_logits, class_ids);
 }
 
@@ -231,7 +237,7 @@ Tensor<T> sparse_softmax_cross_entropy_backward(const Tensor<T>& grad_output,
                                                 const Tensor<Label>& labels) {
   const char* caller = "sparse_softmax_cross_entropy_backward";
   const T grad_value = detail::grad_output_value(grad_output, caller);
-  const std::vector<std::size_t> class_ids = detail::to_class_ids(labels, cached_logits, caller);
+  const detail::ClassIds class_ids = detail::to_class_ids(labels, cached_logits, caller);
   return detail::sparse_softmax_cross_entropy_backward(grad_value, cached_logits, class_ids);
 }
 
@@ -242,7 +248,7 @@ Tensor<T> sparse_softmax_cross_entropy_backward(const Tensor<T>& grad_output,
 template <class T, class Label>
 Variable<T> sparse_softmax_cross_entropy(const Variable<T>& logits, const Tensor<Label>& labels) {
   const char* caller = "sparse_softmax_cross_entropy";
-  std::vector<std::size_t> class_ids = detail::to_class_ids(labels, logits.value(), caller);
+  detail::ClassIds class_ids = detail::to_class_ids(labels, logits.value(), caller);
   const T loss = detail::sparse_softmax_cross_entropy(logits.value(), class_ids);
   return detail::record_sparse_softmax_cross_entropy(logits, loss, std::move(class_ids));
 }
@@ -256,7 +262,7 @@ template <class T, class Label>
 Tensor<T> sparse_softmax_cross_entropy(const Tensor<T>& logits, const Tensor<Label>& labels,
                                        const CrossEntropyOptions& options) {
   const char* caller = "sparse_softmax_cross_entropy";
-  const std::vector<std::size_t> class_ids =
+  const detail::ClassIds class_ids =
       detail::to_class_ids(labels, logits, options.ignore_index, caller);
   return detail::sparse_softmax_cross_entropy(logits, class_ids, options);
 }
@@ -271,7 +277,7 @@ Tensor<T> sparse_softmax_cross_entropy_backward(const Tensor<T>& grad_output,
                                                 const Tensor<Label>& labels,
                                                 const CrossEntropyOptions& options) {
   const char* caller = "sparse_softmax_cross_entropy_backward";
-  const std::vector<std::size_t> class_ids =
+  const detail::ClassIds class_ids =
       detail::to_class_ids(labels, cached_logits, options.ignore_index, caller);
   return detail::sparse_softmax_cross_entropy_backward(grad_output, cached_logits, class_ids,
                                                        options);
@@ -283,7 +289,7 @@ template <class T, class Label>
 Variable<T> sparse_softmax_cross_entropy(const Variable<T>& logits, const Tensor<Label>& labels,
                                          const CrossEntropyOptions& options) {
   const char* caller = "sparse_softmax_cross_entropy";
-  std::vector<std::size_t> class_ids =
+  detail::ClassIds class_ids =
       detail::to_class_ids(labels, logits.value(), options.ignore_index, caller);
   Tensor<T> loss = detail::sparse_softmax_cross_entropy(logits.value(), class_ids, options);
   return detail::record_sparse_softmax_cross_entropy(logits, std::move(loss),

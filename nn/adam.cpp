@@ -5,6 +5,8 @@
 #include <string>
 
 #include "core/error.hpp"
+#include "core/number.hpp"
+#include "core/shape.hpp"
 
 namespace tapegrad {
 
@@ -98,6 +100,8 @@ std::vector<OptimizerStateTensor<T>> Adam<T>::state_tensors() const {
 template <class T>
 void Adam<T>::load_state(const std::vector<OptimizerStateTensor<T>>& tensors,
                          std::size_t step_count, double learning_rate) {
+  const std::string caller = std::string(name_) + "::load_state";
+
   // "step.i" is shaped [1], not like parameter i, so it is matched apart.
   std::vector<OptimizerStateTensor<T>> moments;
   std::vector<std::size_t> steps(this->parameters_.size(), 0);
@@ -111,25 +115,46 @@ void Adam<T>::load_state(const std::vector<OptimizerStateTensor<T>>& tensors,
     const bool numeric = !digits.empty() && digits.size() < 10 &&
                          digits.find_first_not_of("0123456789") == std::string::npos;
     const std::size_t index = numeric ? std::stoul(digits) : this->parameters_.size();
+    if (index >= this->parameters_.size()) {
+      throw ValueError(caller + ": unexpected state '" + tensor.name +
+                       "'; expected step.<parameter index> for one of the " +
+                       std::to_string(this->parameters_.size()) + " parameters");
+    }
+    if (tensor.value.size() != 1) {
+      throw ValueError(caller + ": state '" + tensor.name + "' is shaped " +
+                       format_shape(tensor.value.shape()) +
+                       "; it must hold one whole count >= 1");
+    }
     // The bound keeps the conversion to size_t defined: a larger value, inf
     // included, has no size_t value.
-    const bool valid_count =
-        tensor.value.size() == 1 && tensor.value.flat(0) >= T(1) &&
-        tensor.value.flat(0) < static_cast<T>(std::numeric_limits<std::size_t>::max()) &&
-        tensor.value.flat(0) == std::floor(tensor.value.flat(0));
-    if (index >= this->parameters_.size() || !valid_count) {
-      throw ValueError(std::string(name_) + "::load_state: invalid state '" + tensor.name +
-                       "'; expected step.<parameter index> holding one whole count >= 1");
+    const T count = tensor.value.flat(0);
+    const bool valid_count = count >= T(1) &&
+                             count < static_cast<T>(std::numeric_limits<std::size_t>::max()) &&
+                             count == std::floor(count);
+    if (!valid_count) {
+      throw ValueError(caller + ": state '" + tensor.name + "' is " +
+                       detail::format_number(count) + "; it must be one whole count >= 1");
     }
-    steps[index] = static_cast<std::size_t>(tensor.value.flat(0));
+    steps[index] = static_cast<std::size_t>(count);
   }
 
-  auto slots = this->match_state(moments, {"exp_avg", "exp_avg_sq"}, name_);
+  auto slots = this->match_state(moments, {"exp_avg", "exp_avg_sq"}, caller.c_str());
+  for (std::size_t index = 0; index < this->parameters_.size(); ++index) {
+    const std::string suffix = "." + std::to_string(index);
+    if (slots[0][index]) {
+      this->check_state_values("exp_avg" + suffix, *slots[0][index], /*non_negative=*/false,
+                               caller.c_str());
+    }
+    if (slots[1][index]) {
+      this->check_state_values("exp_avg_sq" + suffix, *slots[1][index], /*non_negative=*/true,
+                               caller.c_str());
+    }
+  }
   for (std::size_t index = 0; index < this->parameters_.size(); ++index) {
     const bool complete = slots[0][index] && slots[1][index] && steps[index] > 0;
     const bool absent = !slots[0][index] && !slots[1][index] && steps[index] == 0;
     if (!complete && !absent) {
-      throw ValueError(std::string(name_) + "::load_state: parameter " + std::to_string(index) +
+      throw ValueError(caller + ": parameter " + std::to_string(index) +
                        " needs exp_avg, exp_avg_sq and step together, but some are missing");
     }
   }

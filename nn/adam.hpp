@@ -28,7 +28,8 @@ class Adam : public Optimizer<T> {
  public:
   // Throws ValueError, naming the value, for a negative or non-finite
   // learning rate or weight decay, an eps that is not finite and > 0, or
-  // betas outside [0, 1).
+  // betas outside [0, 1), and for an empty or repeated parameter as the
+  // Optimizer constructor does.
   Adam(std::vector<Variable<T>> parameters, double learning_rate = 1e-3, AdamOptions options = {});
 
   void step() override;

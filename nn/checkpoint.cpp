@@ -1,5 +1,6 @@
 #include "nn/checkpoint.hpp"
 
+#include <cassert>
 #include <cmath>
 #include <cstdio>
 #include <map>
@@ -68,7 +69,10 @@ template <class T>
 SafetensorsContents module_contents(const Module<T>& module) {
   SafetensorsContents contents;
   for (const NamedParameter<T>& named : module.named_parameters()) {
-    contents.tensors.emplace(named.name, named.parameter.value());
+    // Module's registration keeps the dotted names unique, so none is lost.
+    [[maybe_unused]] const bool inserted =
+        contents.tensors.emplace(named.name, named.parameter.value()).second;
+    assert(inserted);
   }
   return contents;
 }

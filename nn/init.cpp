@@ -6,6 +6,7 @@
 #include <string>
 
 #include "core/error.hpp"
+#include "core/number.hpp"
 #include "core/shape.hpp"
 
 namespace tapegrad {
@@ -19,15 +20,18 @@ constexpr double kMaxNormalDeviations = 8.58;
 double leaky_relu_gain(double negative_slope, const char* caller) {
   if (!std::isfinite(negative_slope)) {
     throw ValueError(std::string(caller) + ": negative_slope must be finite, got " +
-                     std::to_string(negative_slope));
+                     detail::format_number(negative_slope));
   }
   return std::sqrt(2.0 / (1.0 + negative_slope * negative_slope));
 }
 
+// The origin of a scale set by `gain`, for check_fits' message.
+std::string from_gain(double gain) { return " (from gain " + detail::format_number(gain) + ")"; }
+
 void check_gain(double gain, const char* caller) {
   if (!(std::isfinite(gain) && gain >= 0.0)) {
     throw ValueError(std::string(caller) + ": gain must be finite and >= 0, got " +
-                     std::to_string(gain));
+                     detail::format_number(gain));
   }
 }
 
@@ -37,9 +41,10 @@ template <class T>
 void check_fits(double magnitude, const char* caller, const std::string& description) {
   if (!(magnitude <= static_cast<double>(std::numeric_limits<T>::max()))) {
     throw ValueError(std::string(caller) + ": " + description + " gives samples up to " +
-                     std::to_string(magnitude) + ", beyond the largest " +
+                     detail::format_number(magnitude) + ", beyond the largest " +
                      (sizeof(T) == 4 ? "float" : "double") + ", " +
-                     std::to_string(std::numeric_limits<T>::max()));
+                     detail::format_number(std::numeric_limits<T>::max()) +
+                     "; use a smaller scale");
   }
 }
 
@@ -54,22 +59,28 @@ std::size_t chosen_fan(const Tensor<T>& weight, FanMode mode, const char* caller
   return fan;
 }
 
+// `origin`, such as " (from gain 2)", follows the scale in the error message
+// to name the argument that set it. It is empty when the caller passed the
+// scale itself.
 template <class T>
-void fill_normal(Tensor<T>& tensor, Generator& generator, double stddev, const char* caller) {
+void fill_normal(Tensor<T>& tensor, Generator& generator, double stddev, const char* caller,
+                 const std::string& origin) {
   check_fits<T>(kMaxNormalDeviations * stddev, caller,
-                "the standard deviation " + std::to_string(stddev));
+                "the standard deviation " + detail::format_number(stddev) + origin);
   for (T& value : tensor) value = static_cast<T>(generator.normal(0.0, stddev));
 }
 
 template <class T>
 void fill_uniform(Tensor<T>& tensor, Generator& generator, double low, double high,
-                  const char* caller) {
+                  const char* caller, const std::string& origin) {
   if (!(std::isfinite(low) && std::isfinite(high) && low <= high)) {
     throw ValueError(std::string(caller) + ": low and high must be finite with low <= high, " +
-                     "got low=" + std::to_string(low) + ", high=" + std::to_string(high));
+                     "got low=" + detail::format_number(low) +
+                     ", high=" + detail::format_number(high));
   }
   check_fits<T>(std::max(std::abs(low), std::abs(high)), caller,
-                "the range [" + std::to_string(low) + ", " + std::to_string(high) + ")");
+                "the range [" + detail::format_number(low) + ", " + detail::format_number(high) +
+                    ")" + origin);
   for (T& value : tensor) value = static_cast<T>(generator.uniform(low, high));
 }
 
@@ -90,7 +101,7 @@ Fans compute_fans(const Tensor<T>& weight) {
 
 template <class T>
 void uniform(Tensor<T>& tensor, Generator& generator, double low, double high) {
-  fill_uniform(tensor, generator, low, high, "uniform");
+  fill_uniform(tensor, generator, low, high, "uniform", "");
 }
 
 template <class T>
@@ -100,7 +111,7 @@ void kaiming_uniform(Tensor<T>& weight, Generator& generator, double negative_sl
   const double gain = leaky_relu_gain(negative_slope, caller);
   const std::size_t fan = chosen_fan(weight, mode, caller);
   const double bound = gain * std::sqrt(3.0 / static_cast<double>(fan));
-  fill_uniform(weight, generator, -bound, bound, caller);
+  fill_uniform(weight, generator, -bound, bound, caller, "");
 }
 
 template <class T>
@@ -109,7 +120,7 @@ void kaiming_normal(Tensor<T>& weight, Generator& generator, double negative_slo
   const char* caller = "kaiming_normal";
   const double gain = leaky_relu_gain(negative_slope, caller);
   const std::size_t fan = chosen_fan(weight, mode, caller);
-  fill_normal(weight, generator, gain / std::sqrt(static_cast<double>(fan)), caller);
+  fill_normal(weight, generator, gain / std::sqrt(static_cast<double>(fan)), caller, "");
 }
 
 template <class T>
@@ -122,7 +133,7 @@ void xavier_uniform(Tensor<T>& weight, Generator& generator, double gain) {
                      " has fan_in + fan_out = 0");
   }
   const double bound = gain * std::sqrt(6.0 / fan_sum);
-  fill_uniform(weight, generator, -bound, bound, "xavier_uniform");
+  fill_uniform(weight, generator, -bound, bound, "xavier_uniform", from_gain(gain));
 }
 
 template <class T>
@@ -134,7 +145,8 @@ void xavier_normal(Tensor<T>& weight, Generator& generator, double gain) {
     throw ShapeError("xavier_normal: the weight shaped " + format_shape(weight.shape()) +
                      " has fan_in + fan_out = 0");
   }
-  fill_normal(weight, generator, gain * std::sqrt(2.0 / fan_sum), "xavier_normal");
+  fill_normal(weight, generator, gain * std::sqrt(2.0 / fan_sum), "xavier_normal",
+              from_gain(gain));
 }
 
 template <class T>

@@ -5,8 +5,10 @@
 #include <cmath>
 #include <limits>
 #include <sstream>
+#include <unordered_map>
 
 #include "core/error.hpp"
+#include "core/number.hpp"
 #include "core/parallel.hpp"
 #include "core/shape.hpp"
 
@@ -24,6 +26,21 @@ void Optimizer<T>::check_hyperparameter(bool valid, const char* optimizer, const
 template <class T>
 Optimizer<T>::Optimizer(std::vector<Variable<T>> parameters, double learning_rate)
     : parameters_(std::move(parameters)), learning_rate_(learning_rate) {
+  if (parameters_.empty()) {
+    throw ValueError(
+        "Optimizer: got no parameters; pass model.parameters() or the variables to train");
+  }
+  // Variables are handles, so two entries are the same parameter when they
+  // share their state.
+  std::unordered_map<const VariableState<T>*, std::size_t> first_index;
+  for (std::size_t index = 0; index < parameters_.size(); ++index) {
+    const auto [found, inserted] = first_index.emplace(parameters_[index].state().get(), index);
+    if (!inserted) {
+      throw ValueError("Optimizer: parameter " + std::to_string(index) +
+                       " is the same variable as parameter " + std::to_string(found->second) +
+                       "; pass each parameter once, because step() would update it twice");
+    }
+  }
   check_hyperparameter(std::isfinite(learning_rate) && learning_rate >= 0.0, "Optimizer",
                        "learning rate", learning_rate, "finite and >= 0");
 }
@@ -67,6 +84,20 @@ void Optimizer<T>::check_gradients(const std::string& caller) const {
             << "; no parameter was updated (set_detect_anomaly(true) names the op that made it)";
     throw ValueError(message.str());
   }
+}
+
+template <class T>
+void Optimizer<T>::check_state_values(const std::string& name, const Tensor<T>& values,
+                                      bool non_negative, const char* caller) {
+  const T* begin = values.data();
+  const T* end = begin + values.size();
+  const T* bad = std::find_if(begin, end, [non_negative](T value) {
+    return !std::isfinite(value) || (non_negative && value < T(0));
+  });
+  if (bad == end) return;
+  throw ValueError(std::string(caller) + ": state '" + name + "' contains " +
+                   detail::format_number(*bad) + " at flat index " + std::to_string(bad - begin) +
+                   "; every element must be finite" + (non_negative ? " and >= 0" : ""));
 }
 
 template <class T>

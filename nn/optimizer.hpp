@@ -29,14 +29,20 @@ struct OptimizerStateTensor {
 template <class T = float>
 class Optimizer {
  public:
-  // Throws ValueError for a negative or non-finite learning rate.
+  // Throws ValueError for an empty parameter list and for a negative or
+  // non-finite learning rate. Also throws ValueError, naming both positions,
+  // for a variable listed twice, because step() would update it twice.
+  // Module::parameters() lists a shared parameter once, so it always gives
+  // a valid list.
   Optimizer(std::vector<Variable<T>> parameters, double learning_rate);
   virtual ~Optimizer() = default;
 
   Optimizer(const Optimizer&) = delete;
   Optimizer& operator=(const Optimizer&) = delete;
 
-  // Sets every parameter's gradient to zero, keeping its buffer.
+  // Sets every parameter's gradient to zero, keeping its buffer (see
+  // Variable::zero_grad). A parameter that the next backward() does not reach
+  // has no gradient, so step() skips it.
   void zero_grad();
 
   // Updates every trainable parameter from its gradient.
@@ -54,7 +60,10 @@ class Optimizer {
 
   // The optimizer's state for checkpoints: its buffers as named tensors, and
   // its step count and learning rate. load_state() checks names and shapes
-  // and throws ValueError listing every mismatch.
+  // and throws ValueError listing every mismatch. It also throws ValueError,
+  // naming the tensor and the value, for a buffer element that is NaN or
+  // infinite, or negative where the buffer cannot be (Adam's exp_avg_sq),
+  // and leaves the optimizer unchanged on any error.
   virtual std::vector<OptimizerStateTensor<T>> state_tensors() const = 0;
   virtual void load_state(const std::vector<OptimizerStateTensor<T>>& tensors,
                           std::size_t step_count, double learning_rate) = 0;
@@ -66,6 +75,12 @@ class Optimizer {
   // Throws ValueError at the first NaN or infinite gradient element of a
   // parameter that step() updates, naming the parameter and the position.
   void check_gradients(const std::string& caller) const;
+
+  // Throws ValueError at the first element of the state tensor `name` that
+  // is NaN or infinite, or negative when `non_negative` is set, naming the
+  // tensor, the value and its flat index.
+  static void check_state_values(const std::string& name, const Tensor<T>& values,
+                                 bool non_negative, const char* caller);
 
   // Sorts state tensors named "<kind>.<parameter index>" into one slot per
   // parameter for each kind, checking each shape against its parameter.

@@ -58,13 +58,16 @@ char* storage_of(StoredTensor& tensor) {
   return std::visit([](auto& values) { return reinterpret_cast<char*>(values.data()); }, tensor);
 }
 
-// Throws ValueError unless `text` is valid UTF-8, which JSON requires.
-void check_utf8(const std::string& text, const std::string& description) {
+// Throws ValueError unless `text` is valid UTF-8, which JSON requires. The
+// message shows `text` with U+FFFD for each invalid byte, after
+// `description` and before `context`, such as ' of key "note"'.
+void check_utf8(const std::string& text, const std::string& description,
+                const std::string& context = "") {
   try {
     static_cast<void>(json(text).dump());
   } catch (const json::type_error&) {
     throw ValueError("serialize_safetensors: " + description + " " +
-                     json(text).dump(-1, ' ', false, json::error_handler_t::replace) +
+                     json(text).dump(-1, ' ', false, json::error_handler_t::replace) + context +
                      " is not valid UTF-8, which the JSON header requires");
   }
 }
@@ -129,7 +132,7 @@ void read_exactly(int fd, std::uint64_t offset, char* destination, std::uint64_t
 std::string serialize_safetensors(const SafetensorsContents& contents) {
   for (const auto& [key, value] : contents.metadata) {
     check_utf8(key, "metadata key");
-    check_utf8(value, "metadata value");
+    check_utf8(value, "metadata value", " of key " + json(key).dump());
   }
 
   // F64 tensors go before F32 ones, in name order within each dtype. The

@@ -96,7 +96,13 @@ std::vector<OptimizerStateTensor<T>> SGD<T>::state_tensors() const {
 template <class T>
 void SGD<T>::load_state(const std::vector<OptimizerStateTensor<T>>& tensors,
                         std::size_t step_count, double learning_rate) {
-  auto slots = this->match_state(tensors, {"momentum_buffer"}, "SGD::load_state");
+  const char* caller = "SGD::load_state";
+  auto slots = this->match_state(tensors, {"momentum_buffer"}, caller);
+  for (std::size_t index = 0; index < this->parameters_.size(); ++index) {
+    if (!slots[0][index]) continue;
+    this->check_state_values("momentum_buffer." + std::to_string(index), *slots[0][index],
+                             /*non_negative=*/false, caller);
+  }
   this->set_learning_rate(learning_rate);
   for (std::size_t index = 0; index < this->parameters_.size(); ++index) {
     has_momentum_buffer_[index] = slots[0][index].has_value();

@@ -28,7 +28,8 @@ class SGD : public Optimizer<T> {
  public:
   // Throws ValueError, naming the value, for a negative or non-finite
   // learning rate, momentum or weight decay, a dampening outside [0, 1], and
-  // Nesterov without momentum or with dampening.
+  // Nesterov without momentum or with dampening, and for an empty or
+  // repeated parameter as the Optimizer constructor does.
   SGD(std::vector<Variable<T>> parameters, double learning_rate, SgdOptions options = {});
 
   void step() override;

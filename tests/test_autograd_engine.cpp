@@ -86,7 +86,19 @@ TEST_CASE("gradients accumulate until zero_grad") {
   }
 
   x.zero_grad();
+  CHECK_FALSE(x.has_grad());
   CHECK(x.grad() == Tensor<double>{0, 0});
+  sum(x * x).backward();
+  CHECK(x.has_grad());
+  CHECK(x.grad() == Tensor<double>{2, 4});
+}
+
+TEST_CASE("zero_grad then backward overwrites the old gradient") {
+  // The gradient is not read between zero_grad and backward, so its buffer
+  // still holds the old values; backward must write over them, not add.
+  Variable<double> x(Tensor<double>{1, 2}, true);
+  sum(x * 10.0).backward();
+  x.zero_grad();
   sum(x * x).backward();
   CHECK(x.grad() == Tensor<double>{2, 4});
 }

@@ -2,7 +2,9 @@
 #include <doctest/doctest.h>
 
 #include <cmath>
+#include <memory>
 #include <string>
+#include <vector>
 
 #include "tapegrad.hpp"
 
@@ -138,6 +140,39 @@ TEST_CASE("Sequential names parameters like PyTorch") {
   const auto nested = outer.named_parameters();
   CHECK(nested[0].name == "0.0.weight");
   CHECK(nested[2].name == "1.weight");
+}
+
+// Applies one Linear twice, as a weight-tied model does: the child is
+// registered under two names.
+class TiedTwice : public Module<double> {
+ public:
+  TiedTwice() : shared_(std::make_shared<Linear<double>>(2, 2)) {
+    register_module("first", shared_);
+    register_module("second", shared_);
+  }
+  Variable<double> forward(const Variable<double>& input) override {
+    return (*shared_)((*shared_)(input));
+  }
+
+ private:
+  std::shared_ptr<Linear<double>> shared_;
+};
+
+TEST_CASE("shared child lists its parameters once") {
+  TiedTwice model;
+  // named_parameters shows both places, as PyTorch's state_dict does.
+  const auto named = model.named_parameters();
+  REQUIRE(named.size() == 4);
+  CHECK(named[0].name == "first.weight");
+  CHECK(named[2].name == "second.weight");
+
+  // parameters lists each once, so an optimizer accepts the list and
+  // updates each parameter once per step.
+  const std::vector<Variable<double>> parameters = model.parameters();
+  REQUIRE(parameters.size() == 2);
+  CHECK(parameters[0].id() == named[0].parameter.id());
+  CHECK(parameters[1].id() == named[1].parameter.id());
+  CHECK_NOTHROW(SGD<double>(model.parameters(), 0.1));
 }
 
 TEST_CASE("Sequential passes gradcheck") {

@@ -147,6 +147,22 @@ TEST_CASE("optimizer zero_grad clears gradients") {
   CHECK(p.grad()(0) == 0.0);
 }
 
+TEST_CASE("step skips a parameter without a gradient since zero_grad") {
+  // With weight decay, a step on a zero gradient would still shrink p; a
+  // parameter that backward did not reach after zero_grad stays as it is.
+  Variable<double> p = scalar_parameter(2.0);
+  Variable<double> q = scalar_parameter(2.0);
+  SGD<double> optimizer({p, q}, 0.1, {.weight_decay = 0.5});
+  set_gradient(p, 1.0);
+  set_gradient(q, 1.0);
+  optimizer.zero_grad();
+  set_gradient(p, 1.0);
+  optimizer.step();
+  // p = 2 - 0.1 · (1 + 0.5 · 2) = 1.8.
+  CHECK(p.value()(0) == doctest::Approx(1.8).epsilon(1e-15));
+  CHECK(q.value()(0) == 2.0);
+}
+
 TEST_CASE("invalid hyperparameters throw naming the value") {
   Variable<double> p = scalar_parameter();
   const double nan = std::numeric_limits<double>::quiet_NaN();

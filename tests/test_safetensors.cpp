@@ -436,7 +436,8 @@ TEST_CASE("safetensors save rejects invalid names") {
   SafetensorsContents bad_metadata;
   bad_metadata.metadata["note"] = "\xc3";
   CHECK_THROWS_WITH_AS(serialize_safetensors(bad_metadata),
-                       doctest::Contains("metadata value \"\xef\xbf\xbd\" is not valid UTF-8"),
+                       doctest::Contains("metadata value \"\xef\xbf\xbd\" of key \"note\" is "
+                                         "not valid UTF-8"),
                        ValueError);
 }
 
