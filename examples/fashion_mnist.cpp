@@ -36,7 +36,7 @@ struct Options {
   std::string optimizer = "adam";             // "adam" or "sgd" (with momentum 0.9)
   std::vector<std::size_t> hidden = {256, 128};  // hidden layer widths
   std::uint64_t seed = 1;                     // weights and shuffling
-  int threads = 1;                            // BLAS threads
+  int threads = 1;                            // threads for GEMMs and loops
   std::string save_path;                      // write a training checkpoint here
   std::string load_path;                      // start from this checkpoint
   std::string metrics_path;                   // CSV of per-epoch numbers
@@ -140,7 +140,10 @@ void print_report(const Evaluation& test) {
 }
 
 int run(const Options& options) {
-  set_blas_threads(options.threads);
+  // tapegrad's own pool splits each GEMM and elementwise loop; BLAS stays
+  // on one thread, because a second pool would compete for the same cores.
+  set_num_threads(options.threads);
+  set_blas_threads(1);
 
   // 1. Data: uint8 images stay in memory; batches become float in [0, 1].
   const FashionMnist data = load_fashion_mnist(options.data_directory);
@@ -260,7 +263,8 @@ Trains an MLP on Fashion-MNIST and prints per-epoch and final accuracy.
   --optimizer NAME    adam or sgd; sgd uses momentum 0.9 (default adam)
   --hidden LIST       hidden layer widths, comma-separated (default 256,128)
   --seed N            seed for weights and shuffling (default 1)
-  --threads N         BLAS threads (default 1)
+  --threads N         threads that split each GEMM and elementwise loop
+                      (default 1)
   --save FILE         write a safetensors training checkpoint at the end
   --load FILE         start from a checkpoint: with --epochs 0 evaluate it,
                       otherwise resume its training
