@@ -97,10 +97,13 @@ void check_linear_shapes(const Tensor<T>& x, const Tensor<T>& weight) {
   check_rank(x, 2, "linear: x");
   check_rank(weight, 2, "linear: weight");
   if (x.shape()[1] != weight.shape()[1]) {
+    // Either side may be the mistake, so the message states the rule and
+    // both fixes.
+    const std::string in_features = std::to_string(weight.shape()[1]);
     throw ShapeError("linear: x is " + format_shape(x.shape()) + " and weight is " +
-                     format_shape(weight.shape()) +
-                     ", but weight must be [out_features, in_features] with in_features = " +
-                     std::to_string(x.shape()[1]) + ", the size of x's last dimension");
+                     format_shape(weight.shape()) + " [out_features, in_features], so x must have " +
+                     in_features + " columns; pass x shaped [batch, " + in_features +
+                     "], or a layer made for " + std::to_string(x.shape()[1]) + " input features");
   }
 }
 

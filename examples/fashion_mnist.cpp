@@ -14,7 +14,9 @@
 #include <algorithm>
 #include <chrono>
 #include <cstdio>
+#include <filesystem>
 #include <iostream>
+#include <map>
 #include <memory>
 #include <optional>
 #include <sstream>
@@ -139,7 +141,25 @@ void print_report(const Evaluation& test) {
   }
 }
 
+// Throws FileError, before any training, when `path` could not be written
+// at the end: a run of many minutes should not end in an error about a
+// missing folder.
+void check_output_path(const std::string& path, const char* flag) {
+  if (path.empty()) return;
+  const std::filesystem::path folder = std::filesystem::absolute(path).parent_path();
+  if (!std::filesystem::is_directory(folder)) {
+    throw FileError(std::string(flag) + " " + path + ": the folder " + folder.string() +
+                    " does not exist; create it or pass another path");
+  }
+  if (std::filesystem::is_directory(path)) {
+    throw FileError(std::string(flag) + " " + path + ": it names a directory; pass a file path");
+  }
+}
+
 int run(const Options& options) {
+  check_output_path(options.save_path, "--save");
+  check_output_path(options.metrics_path, "--metrics");
+
   // tapegrad's own pool splits each GEMM and elementwise loop; BLAS stays
   // on one thread, because a second pool would compete for the same cores.
   set_num_threads(options.threads);
@@ -236,7 +256,11 @@ int run(const Options& options) {
   }
 
   // 4. Report, and save what was trained.
-  if (options.epochs == 0) test = evaluate(model, data.test_images, data.test_labels);
+  if (options.epochs == 0) {
+    test = evaluate(model, data.test_images, data.test_labels);
+    // The CSV of a run without epochs is its header alone.
+    if (!options.metrics_path.empty()) write_file_atomically(options.metrics_path, metrics.str());
+  }
   print_report(test);
   if (!options.save_path.empty()) {
     save(options.save_path, model, state);
@@ -282,6 +306,23 @@ bool parse_count(const std::string& text, std::uint64_t maximum, std::uint64_t& 
   return value <= maximum;
 }
 
+// The flags that take a value, each with what a valid value is, for the
+// error messages.
+const std::map<std::string, std::string> kValueFlags = {
+    {"--data", "a folder"},
+    {"--epochs", "a whole number from 0 to 1000000"},
+    {"--batch-size", "a whole number from 1 to 1000000"},
+    {"--lr", "a number above 0 and below 1e6"},
+    {"--optimizer", "adam or sgd"},
+    {"--hidden", "widths from 1 to 100000, comma-separated"},
+    {"--seed", "a whole number from 0 to 18446744073709551615"},
+    {"--threads", "a whole number from 1 to 256"},
+    {"--save", "a file path"},
+    {"--load", "a file path"},
+    {"--metrics", "a file path"},
+    {"--train-limit", "a whole number; 0 means all images"},
+};
+
 std::optional<Options> parse_options(int argc, char** argv) {
   Options options;
   for (int i = 1; i < argc; ++i) {
@@ -290,11 +331,18 @@ std::optional<Options> parse_options(int argc, char** argv) {
       std::cout << kUsage;
       std::exit(0);
     }
-    if (i + 1 >= argc) {
-      std::cerr << "fashion_mnist: " << (flag.rfind("--", 0) == 0 ? "missing value for " : "unknown argument ")
-                << flag << "\n\n";
+    const auto known = kValueFlags.find(flag);
+    if (known == kValueFlags.end()) {
+      std::cerr << "fashion_mnist: unknown flag " << flag << "\n\n";
       return std::nullopt;
     }
+    const std::string& expected = known->second;
+    if (i + 1 >= argc) {
+      std::cerr << "fashion_mnist: missing value for " << flag << "; expected " << expected
+                << "\n\n";
+      return std::nullopt;
+    }
+
     const std::string value = argv[++i];
     std::uint64_t number = 0;
     bool valid = true;
@@ -338,12 +386,10 @@ std::optional<Options> parse_options(int argc, char** argv) {
     } else if (flag == "--train-limit") {
       valid = parse_count(value, UINT64_MAX, number);
       options.train_limit = number;
-    } else {
-      std::cerr << "fashion_mnist: unknown flag " << flag << "\n\n";
-      return std::nullopt;
     }
     if (!valid) {
-      std::cerr << "fashion_mnist: invalid value '" << value << "' for " << flag << "\n\n";
+      std::cerr << "fashion_mnist: invalid value '" << value << "' for " << flag << "; expected "
+                << expected << "\n\n";
       return std::nullopt;
     }
   }

@@ -126,6 +126,45 @@ TEST_CASE("fashion_mnist rejects bad flags with exit code 2") {
   CHECK(help.output.find("--metrics FILE") != std::string::npos);
 }
 
+TEST_CASE("fashion_mnist names the bad flag and the expected value") {
+  const std::string binary = program("TAPEGRAD_FASHION_MNIST");
+
+  // A flag is reported as unknown in any position, the last included.
+  const RunResult unknown = run(binary + " --no-such-flag");
+  CHECK(unknown.exit_code == 2);
+  CHECK(unknown.output.find("unknown flag --no-such-flag") != std::string::npos);
+
+  const RunResult missing = run(binary + " --threads");
+  CHECK(missing.exit_code == 2);
+  CHECK(missing.output.find("missing value for --threads; expected a whole number from 1 to 256") !=
+        std::string::npos);
+
+  const RunResult invalid = run(binary + " --threads 1000");
+  CHECK(invalid.exit_code == 2);
+  CHECK(invalid.output.find("invalid value '1000' for --threads; expected a whole number from 1 "
+                            "to 256") != std::string::npos);
+}
+
+TEST_CASE("fashion_mnist checks output paths before training") {
+  // The folder check runs before the data is read, so these fail at once,
+  // whether or not the data is installed.
+  TemporaryDirectory folder;
+  const std::string binary = program("TAPEGRAD_FASHION_MNIST");
+  const std::string absent_folder = folder.file("absent");
+
+  const RunResult save = run(binary + " --save " + absent_folder + "/model.safetensors");
+  CAPTURE(save.output);
+  CHECK(save.exit_code == 1);
+  CHECK(save.output.find("the folder " + absent_folder + " does not exist") != std::string::npos);
+  CHECK(save.output.find("epoch") == std::string::npos);
+
+  const RunResult metrics = run(binary + " --metrics " + folder.path().string());
+  CAPTURE(metrics.output);
+  CHECK(metrics.exit_code == 1);
+  CHECK(metrics.output.find("--metrics " + folder.path().string() + ": it names a directory") !=
+        std::string::npos);
+}
+
 TEST_CASE("fashion_mnist explains a missing data folder") {
   TemporaryDirectory folder;
   const RunResult result =

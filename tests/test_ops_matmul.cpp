@@ -152,7 +152,9 @@ TEST_CASE("matrix product shape errors") {
   const Variable<double> x(xt::zeros<double>({32, 784}));
   const Variable<double> weight(xt::zeros<double>({128, 700}), true);
   CHECK_THROWS_WITH_AS(linear(x, weight),
-                       doctest::Contains("linear: x is [32, 784] and weight is [128, 700]"),
+                       "linear: x is [32, 784] and weight is [128, 700] [out_features, "
+                       "in_features], so x must have 700 columns; pass x shaped [batch, 700], or "
+                       "a layer made for 784 input features",
                        ShapeError);
   CHECK_THROWS_WITH_AS(linear(vector, weight), doctest::Contains("linear: x must be 2-D"),
                        ShapeError);
