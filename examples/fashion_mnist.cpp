@@ -186,10 +186,19 @@ int run(const Options& options) {
   // restores the optimizer and the shuffling, so training resumes exactly.
   TrainingState<float> state{optimizer.get(), nullptr, &loader.generator(), 0};
   if (!options.load_path.empty()) {
-    if (options.epochs == 0) {
-      load(options.load_path, model);
-    } else {
-      load(options.load_path, model, state);
+    try {
+      if (options.epochs == 0) {
+        load(options.load_path, model);
+      } else {
+        load(options.load_path, model, state);
+      }
+    } catch (const Error& error) {
+      // Unless the file is missing, the usual cause is a checkpoint saved
+      // with other flags, and the error lists every mismatch but not that.
+      if (!std::filesystem::is_regular_file(options.load_path)) throw;
+      throw FileError(std::string(error.what()) +
+                      "; a checkpoint loads only into the model and optimizer it was saved from, "
+                      "so pass the --hidden and --optimizer of the run that saved it");
     }
     std::cout << "loaded " << options.load_path << '\n';
   }

@@ -109,6 +109,16 @@ TEST_CASE("fashion_mnist trains one epoch on 6000 images") {
   CHECK(second.epochs == 0);
   CHECK(second.test_accuracy == first.test_accuracy);
   CHECK(second.test_loss == first.test_loss);
+
+  // A checkpoint of another model names the mismatch and the flags to fix.
+  const RunResult mismatched =
+      run(program("TAPEGRAD_FASHION_MNIST") + " --epochs 0 --hidden 64 --load " + checkpoint);
+  CAPTURE(mismatched.output);
+  CHECK(mismatched.exit_code == 1);
+  CHECK(mismatched.output.find("'0.weight' is [256, 784] but the parameter is [64, 784]") !=
+        std::string::npos);
+  CHECK(mismatched.output.find("pass the --hidden and --optimizer of the run that saved it") !=
+        std::string::npos);
 }
 
 TEST_CASE("fashion_mnist rejects bad flags with exit code 2") {
