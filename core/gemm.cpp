@@ -22,8 +22,8 @@ struct GemmSizes {
 template <class T>
 GemmSizes gemm_sizes(const Tensor<T>& a, Transpose transpose_a, const Tensor<T>& b,
                      Transpose transpose_b, const char* caller) {
-  check_rank(a, 2, std::string(caller) + ": a");
-  check_rank(b, 2, std::string(caller) + ": b");
+  check_rank(a, 2, caller, "a");
+  check_rank(b, 2, caller, "b");
 
   const bool ta = transpose_a == Transpose::yes;
   const bool tb = transpose_b == Transpose::yes;

@@ -194,10 +194,10 @@ void row_scaled_softmax(const T* row, std::size_t length, T scale, T* out) {
 
 template <class T>
 bool row_is_valid_logits(const T* row, std::size_t length) {
-  // The scan has no early exit: checking the mask every batch would cost
-  // more than reading the rest of a valid row, the common case. The tail
+  // The scan has no early exit, because checking the mask every batch would
+  // cost more than reading the rest of a valid row, the common case. The tail
   // batch's -inf lanes are below +inf and not above -inf, so they change
-  // neither answer.
+  // neither result.
   constexpr std::size_t lanes = Batch<T>::size;
   const std::size_t simd_end = length - length % lanes;
   const Batch<T> infinity(std::numeric_limits<T>::infinity());

@@ -3,8 +3,8 @@
 // A task is a number of parts that any thread may claim: the caller and the
 // workers take parts one at a time until none is left, and the caller then
 // waits for the parts that workers are still running. So a worker that is
-// slow to wake, as on a machine busy with other processes, never holds the
-// caller up: the caller runs the parts itself.
+// slow to wake, as on a machine busy with other processes, never delays the
+// caller, which runs the remaining parts itself.
 //
 // Workers sleep between tasks, but first spin for a while: the ops of a
 // training step follow each other within microseconds, and waking a
@@ -66,8 +66,8 @@ V wait_for_change(const std::atomic<V>& value, V old) {
 }
 
 // The claim word packs a task's number (high 32 bits), its number of parts
-// (16 bits) and the index of its next unclaimed part (low 16 bits), so that
-// one compare-and-swap claims a part of one task and can never mix up two.
+// (16 bits) and the index of its next unclaimed part (low 16 bits). So one
+// compare-and-swap claims a part of one task and can never mix up two.
 constexpr std::size_t kMaxParts = 0xFFFF;
 
 std::uint64_t pack_claims(std::uint64_t task, std::size_t parts) {
@@ -113,8 +113,8 @@ class Pool {
       return;
     }
 
-    // Publish the task: the claim word is stored last, with release, so a
-    // thread that claims a part also sees part_ and context_.
+    // Publish the task. The claim word is stored last, with release, so a
+    // thread that claims a part also reads this task's part_ and context_.
     part_ = part;
     context_ = context;
     done_.store(0, std::memory_order_relaxed);

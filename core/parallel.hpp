@@ -4,15 +4,15 @@
 // of output columns or rows, one per thread, each computed by a
 // single-threaded BLAS call. Large elementwise loops, such as an optimizer
 // step, split their range the same way. The calling thread and the workers
-// claim the parts; which thread runs a part may vary, but a part is always
-// the same computation over the same elements, so the result never depends
-// on timing. No part adds into another's output, so there is no reduction
-// whose order could vary.
+// claim the parts, so which thread runs a part may vary. A part is always
+// the same computation over the same elements, though, so the result never
+// depends on timing. No part adds into another's output, so there is no
+// reduction whose order could vary.
 //
-// Why not BLAS's own threads: on the small products of a training step,
-// OpenBLAS's threading gains little, and a second pool competing for the
-// same cores makes both slower. set_num_threads(n) with n > 1 therefore
-// sets BLAS to 1 thread.
+// Why not BLAS's own threads: they would split only the products, not the
+// elementwise loops, and a second pool competing for the same cores makes
+// both slower (bench/README.md measures libtorch's two pools on 2 cores).
+// set_num_threads(n) with n > 1 therefore sets BLAS to 1 thread.
 #pragma once
 
 #include <cstddef>

@@ -35,14 +35,25 @@ std::string format_shape(const Shape& shape) {
 }
 
 // Throws ShapeError unless `tensor` has exactly `rank` dimensions.
-// `what` names the function and argument, as in "matmul: a". It is a
-// string_view so that a passing check, which runs on every op, builds no
+// `argument` names the function and the argument, as in "matmul: a". It is
+// a string_view so that a passing check, which runs on every op, builds no
 // string.
 template <class T>
-void check_rank(const Tensor<T>& tensor, std::size_t rank, std::string_view what) {
+void check_rank(const Tensor<T>& tensor, std::size_t rank, std::string_view argument) {
   if (tensor.dimension() != rank) {
-    throw ShapeError(std::string(what) + " must be " + std::to_string(rank) + "-D, but its shape is " +
-                     format_shape(tensor.shape()));
+    throw ShapeError(std::string(argument) + " must be " + std::to_string(rank) +
+                     "-D, but its shape is " + format_shape(tensor.shape()));
+  }
+}
+
+// The same check for a caller that passes its own name and the argument's
+// separately, as in check_rank(a, 2, caller, "a"): the message joins them
+// only when the check fails.
+template <class T>
+void check_rank(const Tensor<T>& tensor, std::size_t rank, std::string_view caller,
+                std::string_view argument) {
+  if (tensor.dimension() != rank) {
+    check_rank(tensor, rank, std::string(caller) + ": " + std::string(argument));
   }
 }
 

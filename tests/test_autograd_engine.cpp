@@ -95,7 +95,7 @@ TEST_CASE("gradients accumulate until zero_grad") {
 
 TEST_CASE("zero_grad then backward overwrites the old gradient") {
   // The gradient is not read between zero_grad and backward, so its buffer
-  // still holds the old values; backward must write over them, not add.
+  // still contains the old values. Backward must write over them, not add.
   Variable<double> x(Tensor<double>{1, 2}, true);
   sum(x * 10.0).backward();
   x.zero_grad();

@@ -148,7 +148,7 @@ TEST_CASE("optimizer zero_grad clears gradients") {
 }
 
 TEST_CASE("step skips a parameter without a gradient since zero_grad") {
-  // With weight decay, a step on a zero gradient would still shrink p; a
+  // With weight decay, a step on a zero gradient would still shrink q. A
   // parameter that backward did not reach after zero_grad stays as it is.
   Variable<double> p = scalar_parameter(2.0);
   Variable<double> q = scalar_parameter(2.0);

@@ -30,7 +30,7 @@ TEST_CASE("recycling allocator counts free blocks per class") {
   CHECK(detail::recycled_block_count(100) == taken);
   allocator.deallocate(block, 100);
   CHECK(detail::recycled_block_count(100) == taken + 1);
-  // 100 bytes and 128 bytes are one class; 129 bytes is the next.
+  // 100 bytes and 128 bytes are one class, and 129 bytes is the next.
   CHECK(detail::recycled_block_count(128) == taken + 1);
   allocator.deallocate(allocator.allocate(129), 129);
   CHECK(detail::recycled_block_count(128) == taken + 1);
